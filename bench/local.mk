@@ -1,0 +1,1 @@
+# bench/local.mk: benchmarks (not run by make check).

@@ -1,0 +1,1 @@
+# demo/local.mk: the bundled program that leaks and grows memory.

@@ -1,0 +1,47 @@
+# lib/local.mk: the layout, the runtime and the reader.
+
+LAYOUT_SOURCES = lib/layout/tm_layout.h lib/layout/layout_desc.c
+
+# --- the runtime: layout and libc only -------------------------------------
+RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
+	lib/runtime/guard.h lib/runtime/prim.h lib/runtime/prim.c \
+	lib/runtime/region.h lib/runtime/region.c lib/runtime/runtime.h \
+	lib/runtime/table.c lib/runtime/intern.c lib/runtime/unwind.c \
+	lib/runtime/modules.c lib/runtime/record.c lib/runtime/control.c \
+	lib/runtime/hooks.c lib/runtime/env.c
+RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
+	-I$(srcdir)/lib/include
+# The hooks must not be turned into calls to themselves (calloc into
+# malloc+memset) and must keep their stack frames for the unwinder.
+RUNTIME_CFLAGS = $(AM_CFLAGS) -fno-builtin -fno-omit-frame-pointer \
+	-fno-strict-aliasing -ftls-model=initial-exec
+
+lib_LTLIBRARIES += libtracemalloc.la
+libtracemalloc_la_SOURCES = $(RUNTIME_SOURCES)
+libtracemalloc_la_CPPFLAGS = $(RUNTIME_CPPFLAGS)
+libtracemalloc_la_CFLAGS = $(RUNTIME_CFLAGS)
+libtracemalloc_la_LIBADD = -ldl -lpthread
+libtracemalloc_la_LDFLAGS = -version-info 0:0:0 \
+	-Wl,--version-script=$(srcdir)/lib/runtime/libtracemalloc.map \
+	-Wl,-z,nodelete
+EXTRA_DIST += lib/runtime/libtracemalloc.map
+EXTRA_libtracemalloc_la_DEPENDENCIES = lib/runtime/libtracemalloc.map
+tmincludedir = $(includedir)/tm
+tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h
+
+# --- the reader: memory sources and the descriptor-driven decoder ----------
+READER_ONLY_SOURCES = \
+	lib/util/error.c lib/util/cleanup.h \
+	lib/util/error.h \
+	lib/reader/source.h lib/reader/source.c lib/reader/source_buffer.c \
+	lib/reader/source_file.c lib/reader/cursor.h lib/reader/cursor.c \
+	lib/reader/reader_internal.h lib/reader/schema.c \
+	lib/reader/locate.c lib/reader/decode.c
+READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
+READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
+	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader
+
+lib_LTLIBRARIES += libtm.la
+libtm_la_SOURCES = $(READER_SOURCES)
+libtm_la_CPPFLAGS = $(READER_CPPFLAGS)
+libtm_la_LDFLAGS = -version-info 0:0:0

@@ -1,0 +1,22 @@
+// source.h: a memory source is a read callback plus the segments it covers.
+// Every origin (buffer, file, core, live process, debugger) is one of these.
+#ifndef TM_READER_SOURCE_H
+#define TM_READER_SOURCE_H
+
+#include "tm/reader.h"
+
+struct tm_segment {
+	uint64_t start;
+	uint64_t size;
+};
+
+struct tm_source {
+	tm_read_fn read;
+	void *arg;
+	// Called by tm_source_destroy() to release what the origin owns.
+	void (*release)(void *arg);
+	struct tm_segment *segments;
+	size_t segment_count, segment_capacity;
+};
+
+#endif // TM_READER_SOURCE_H

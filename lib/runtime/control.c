@@ -1,0 +1,477 @@
+// control.c: the control API (tm_start … tm_take_snapshot), the region's
+// set-up, peak accounting, and keeping the table consistent across fork.
+#include "runtime.h"
+
+#include "guard.h"
+#include "prim.h"
+#include "tm/tracemalloc.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WRITER_NAME "libtracemalloc " PACKAGE_VERSION
+// How far a thread's traced size may move before it recomputes the peak.
+#define PEAK_WINDOW ((int64_t)256 << 10)
+
+struct tm_runtime tm_rt = { .nframe = 1, .region = { .fd = -1 } };
+
+__thread int tm_guard_depth __attribute__((tls_model("initial-exec")));
+
+TM_PUBLIC struct tm_descriptor __tracemalloc_descriptor
+	__attribute__((used)) = { .version = TM_DESCRIPTOR_VERSION };
+
+// --- region set-up --------------------------------------------------------
+
+static uint64_t copy_string(const char *text)
+{
+	size_t len = strlen(text);
+	uint64_t offset = tm_region_alloc(&tm_rt.region, len + 1, 8);
+
+	if (offset)
+		memcpy(tm_region_ptr(&tm_rt.region, offset), text, len + 1);
+	return offset;
+}
+
+// Copy this layout's record descriptors into the region (docs/layout.md,
+// "Descriptors").  Returns the table's offset or 0.
+static uint64_t write_descriptors(void)
+{
+	uint64_t table = tm_region_alloc(
+		&tm_rt.region,
+		TM_RECORD_TYPE_COUNT * sizeof(struct tm_record_desc), 8);
+	if (!table)
+		return 0;
+	struct tm_record_desc *descs = tm_region_ptr(&tm_rt.region, table);
+	for (unsigned r = 0; r < TM_RECORD_TYPE_COUNT; r++) {
+		const struct tm_layout_record *rec = &tm_layout_records[r];
+		uint64_t fields = tm_region_alloc(
+			&tm_rt.region,
+			rec->field_count * sizeof(struct tm_field_desc), 8);
+		if (!fields)
+			return 0;
+		struct tm_field_desc *fd = tm_region_ptr(&tm_rt.region, fields);
+		for (unsigned f = 0; f < rec->field_count; f++) {
+			strncpy(fd[f].name, rec->fields[f].name,
+				TM_DESC_NAME_SIZE - 1);
+			fd[f].offset = rec->fields[f].offset;
+			fd[f].size = rec->fields[f].size;
+			fd[f].flags = rec->fields[f].flags;
+		}
+		strncpy(descs[r].name, rec->name, TM_DESC_NAME_SIZE - 1);
+		descs[r].size = rec->size;
+		descs[r].field_count = rec->field_count;
+		descs[r].fields = fields;
+	}
+	return table;
+}
+
+static void publish_descriptor(void)
+{
+	__tracemalloc_descriptor.region = (uint64_t)(uintptr_t)tm_rt.region.base;
+	__tracemalloc_descriptor.region_size = tm_rt.region.reserved;
+	__atomic_store_n(&__tracemalloc_descriptor.flags, 1, __ATOMIC_RELEASE);
+}
+
+// Map the region once; it is kept (and reused) across stop and start.
+static int setup_region(void)
+{
+	int err = tm_region_map(&tm_rt.region, tm_file_template);
+	if (err < 0)
+		return err;
+	uint64_t head = tm_region_alloc(&tm_rt.region,
+					TM_LAYOUT_HEADER_OFFSET +
+						sizeof(struct tm_header_rec),
+					TM_LAYOUT_PAGE_SIZE);
+	struct tm_preamble *pre = tm_region_ptr(&tm_rt.region, 0);
+	struct tm_header_rec *h = tm_region_ptr(&tm_rt.region,
+						TM_LAYOUT_HEADER_OFFSET);
+	tm_rt.header = h;
+	h->region_size = tm_rt.region.committed;
+	h->base_address = (uint64_t)(uintptr_t)tm_rt.region.base;
+	h->pid = (uint32_t)getpid();
+	h->unwind_limit = TM_UNWIND_LIMIT;
+	h->flags = tm_rt.region.fd >= 0 ? TM_HEADER_FLAG_FILE_BACKED : 0;
+	h->writer = copy_string(WRITER_NAME);
+	uint64_t descs = write_descriptors();
+	if (head != 0 || !h->writer || !descs || tm_table_init() < 0) {
+		tm_region_unmap(&tm_rt.region);
+		return -ENOMEM;
+	}
+	tm_rt.fixed_size = tm_rt.region.used;
+	pre->byte_order = TM_LAYOUT_BYTE_ORDER;
+	pre->version_major = TM_LAYOUT_VERSION_MAJOR;
+	pre->version_minor = TM_LAYOUT_VERSION_MINOR;
+	pre->pointer_size = sizeof(void *);
+	pre->record_type_count = TM_RECORD_TYPE_COUNT;
+	pre->record_types = descs;
+	pre->header = TM_LAYOUT_HEADER_OFFSET;
+	// The magic goes last: a scan never finds a half-built table.
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(pre->magic, TM_LAYOUT_MAGIC, TM_LAYOUT_MAGIC_SIZE);
+	publish_descriptor();
+	return 0;
+}
+
+// --- locking everything -----------------------------------------------------
+
+// Lock order: control, module, intern, shards, region.
+static void lock_table(void)
+{
+	tm_spin_lock(&tm_rt.intern.lock);
+	tm_table_lock_all();
+	tm_spin_lock(&tm_rt.region.lock);
+}
+
+static void unlock_table(void)
+{
+	tm_spin_unlock(&tm_rt.region.lock);
+	tm_table_unlock_all();
+	tm_spin_unlock(&tm_rt.intern.lock);
+}
+
+// Drop every trace, traceback and module record (every lock but the region's
+// is held; the region takes its own).
+static void clear_locked(void)
+{
+	__atomic_store_n(&tm_rt.epoch, tm_rt.epoch + 1, __ATOMIC_RELEASE);
+	tm_rt.header->epoch = tm_rt.epoch;
+	tm_region_reset(&tm_rt.region, tm_rt.fixed_size);
+	tm_modules_clear_locked();
+	tm_table_clear_locked();
+	tm_intern_clear_locked();
+	__atomic_store_n(&tm_rt.peak, 0, __ATOMIC_RELAXED);
+	tm_rt.header->peak_size = 0;
+	tm_rt.header->untraced = 0;
+	__atomic_store_n(&tm_rt.peak_epoch, tm_rt.peak_epoch + 1,
+			 __ATOMIC_RELEASE);
+}
+
+static void clear_traces(void)
+{
+	tm_spin_lock(&tm_rt.module_lock);
+	tm_spin_lock(&tm_rt.intern.lock);
+	tm_table_lock_all();
+	clear_locked();
+	tm_table_unlock_all();
+	tm_spin_unlock(&tm_rt.intern.lock);
+	tm_spin_unlock(&tm_rt.module_lock);
+}
+
+// --- fork -------------------------------------------------------------------
+
+// A shared page through which a child tells its parent that it has copied a
+// file-backed table; until then the parent must not change it.
+static uint32_t *fork_handoff;
+
+static void before_fork(void)
+{
+	tm_spin_lock(&tm_rt.control_lock);
+	tm_spin_lock(&tm_rt.module_lock);
+	if (tm_rt.region.base)
+		lock_table();
+	if (fork_handoff)
+		__atomic_store_n(fork_handoff, 0, __ATOMIC_RELEASE);
+}
+
+static void unlock_after_fork(void)
+{
+	if (tm_rt.region.base)
+		unlock_table();
+	tm_spin_unlock(&tm_rt.module_lock);
+	tm_spin_unlock(&tm_rt.control_lock);
+}
+
+static void after_fork_parent(void)
+{
+	if (tm_rt.region.base && tm_rt.region.fd >= 0 && fork_handoff) {
+		// Wait (at most 5 s) for the child to take its copy.
+		struct timespec step = { 0, 50 * 1000 * 1000 };
+		for (int i = 0; i < 100 &&
+				!__atomic_load_n(fork_handoff, __ATOMIC_ACQUIRE);
+		     i++)
+			syscall(SYS_futex, fork_handoff, FUTEX_WAIT, 0, &step,
+				NULL, 0);
+	}
+	unlock_after_fork();
+}
+
+static void after_fork_child(void)
+{
+	if (tm_rt.region.base) {
+		if (tm_rt.region.fd >= 0) {
+			if (tm_region_detach_file(&tm_rt.region) < 0) {
+				tm_diag("cannot copy the trace table after "
+					"fork; tracing stops in the child",
+					NULL);
+				__atomic_store_n(&tm_rt.tracing, 0,
+						 __ATOMIC_RELAXED);
+			}
+			if (fork_handoff) {
+				__atomic_store_n(fork_handoff, 1,
+						 __ATOMIC_RELEASE);
+				syscall(SYS_futex, fork_handoff, FUTEX_WAKE, 1,
+					NULL, NULL, 0);
+			}
+		}
+		tm_rt.header->pid = (uint32_t)getpid();
+	}
+	unlock_after_fork();
+}
+
+static void install_fork_handlers(void)
+{
+	static int installed;
+
+	if (installed)
+		return;
+	installed = 1;
+	void *page = mmap(NULL, TM_LAYOUT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	fork_handoff = page == MAP_FAILED ? NULL : page;
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+// --- peak accounting --------------------------------------------------------
+
+// Each thread sums its own changes in a window and folds them into the peak
+// when the window grows past PEAK_WINDOW, so threads never share a counter's
+// cache line on the hot path.  The traced size itself is exact: it is the
+// sum of the shards' sizes.
+static __thread int64_t window_delta __attribute__((tls_model("initial-exec")));
+static __thread int64_t window_max __attribute__((tls_model("initial-exec")));
+static __thread uint64_t window_epoch __attribute__((tls_model("initial-exec")));
+
+static void raise_peak(uint64_t candidate)
+{
+	uint64_t peak = __atomic_load_n(&tm_rt.peak, __ATOMIC_RELAXED);
+
+	while (candidate > peak &&
+	       !__atomic_compare_exchange_n(&tm_rt.peak, &peak, candidate, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	if (candidate > peak && tm_rt.header)
+		__atomic_store_n(&tm_rt.header->peak_size, candidate,
+				 __ATOMIC_RELAXED);
+}
+
+static void flush_window(void)
+{
+	uint64_t current = tm_table_traced_size();
+
+	// The window reached window_max above where it is now.
+	raise_peak(current + (uint64_t)(window_max - window_delta));
+	window_delta = 0;
+	window_max = 0;
+}
+
+static void sync_window(void)
+{
+	uint64_t epoch = __atomic_load_n(&tm_rt.peak_epoch, __ATOMIC_ACQUIRE);
+
+	if (window_epoch != epoch) {
+		window_epoch = epoch;
+		window_delta = 0;
+		window_max = 0;
+	}
+}
+
+void tm_account(int64_t delta)
+{
+	sync_window();
+	window_delta += delta;
+	if (window_delta > window_max)
+		window_max = window_delta;
+	if (window_max >= PEAK_WINDOW || window_delta <= -PEAK_WINDOW)
+		flush_window();
+}
+
+// --- the control API --------------------------------------------------------
+
+int tm_start(int nframe)
+{
+	int err = 0;
+
+	if (nframe < 1 || nframe > TM_MAX_NFRAME)
+		return -EINVAL;
+	bool entered = tm_guard_enter();
+	tm_hooks_init();
+	tm_spin_lock(&tm_rt.control_lock);
+	if (__atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED))
+		goto out;
+	if (!tm_rt.region.base) {
+		if ((err = tm_unwind_init()) < 0) {
+			err = -ENOSYS;
+			goto out;
+		}
+		install_fork_handlers();
+		if ((err = setup_region()) < 0)
+			goto out;
+	}
+	tm_rt.nframe = nframe;
+	tm_rt.header->traceback_limit = (uint32_t)nframe;
+	clear_traces();
+	tm_modules_refresh();
+	tm_rt.header->flags |= TM_HEADER_FLAG_TRACING;
+	__atomic_store_n(&tm_rt.tracing, 1, __ATOMIC_RELEASE);
+out:
+	tm_spin_unlock(&tm_rt.control_lock);
+	if (entered)
+		tm_guard_leave();
+	return err;
+}
+
+void tm_stop(void)
+{
+	tm_spin_lock(&tm_rt.control_lock);
+	if (__atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&tm_rt.tracing, 0, __ATOMIC_RELEASE);
+		tm_rt.header->flags &= ~TM_HEADER_FLAG_TRACING;
+		clear_traces();
+	}
+	tm_spin_unlock(&tm_rt.control_lock);
+}
+
+int tm_is_tracing(void)
+{
+	return __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED);
+}
+
+void tm_clear_traces(void)
+{
+	tm_spin_lock(&tm_rt.control_lock);
+	if (__atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED)) {
+		clear_traces();
+		tm_modules_refresh();
+	}
+	tm_spin_unlock(&tm_rt.control_lock);
+}
+
+int tm_get_traceback_limit(void)
+{
+	return tm_rt.nframe;
+}
+
+void tm_get_traced_memory(size_t *current, size_t *peak)
+{
+	size_t cur = 0, top = 0;
+
+	if (tm_is_tracing()) {
+		sync_window();
+		flush_window();
+		cur = tm_table_traced_size();
+		top = __atomic_load_n(&tm_rt.peak, __ATOMIC_RELAXED);
+		if (top < cur)
+			top = cur;
+	}
+	if (current)
+		*current = cur;
+	if (peak)
+		*peak = top;
+}
+
+void tm_reset_peak(void)
+{
+	if (!tm_is_tracing())
+		return;
+	__atomic_store_n(&tm_rt.peak_epoch, tm_rt.peak_epoch + 1,
+			 __ATOMIC_RELEASE);
+	sync_window();
+	uint64_t current = tm_table_traced_size();
+	__atomic_store_n(&tm_rt.peak, current, __ATOMIC_RELAXED);
+	__atomic_store_n(&tm_rt.header->peak_size, current, __ATOMIC_RELAXED);
+}
+
+size_t tm_get_tracemalloc_memory(void)
+{
+	size_t used = 0;
+
+	if (tm_rt.region.base) {
+		used = tm_region_resident(&tm_rt.region);
+		// Pages are the unit the kernel charges.
+		used = (used + TM_LAYOUT_PAGE_SIZE - 1) &
+		       ~(size_t)(TM_LAYOUT_PAGE_SIZE - 1);
+		if (fork_handoff)
+			used += TM_LAYOUT_PAGE_SIZE;
+	}
+	return used + sizeof(tm_rt);
+}
+
+int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
+			    uintptr_t *frames, size_t max_frames)
+{
+	struct tm_trace_found found;
+
+	if (!tm_is_tracing())
+		return -ENODATA;
+	bool entered = tm_guard_enter();
+	int n = -ENOENT;
+	if (tm_table_find(0, (uint64_t)(uintptr_t)ptr, &found)) {
+		// Tracebacks are immutable until a clear; hold the intern lock
+		// so none happens while we copy.
+		tm_spin_lock(&tm_rt.intern.lock);
+		const struct tm_traceback_rec *tb =
+			tm_traceback_get(found.traceback);
+		ret->address = (uintptr_t)found.address;
+		ret->size = (size_t)found.size;
+		ret->domain = found.domain;
+		ret->nframe = tb->nframe;
+		ret->total_nframe = tb->total_nframe;
+		n = 0;
+		for (; (size_t)n < max_frames && n < tb->nframe; n++)
+			frames[n] = (uintptr_t)tb->frames[n];
+		tm_spin_unlock(&tm_rt.intern.lock);
+	}
+	if (entered)
+		tm_guard_leave();
+	return n;
+}
+
+int tm_take_snapshot(struct tm_raw_snapshot *ret)
+{
+	int err = 0;
+
+	tm_spin_lock(&tm_rt.control_lock);
+	if (!tm_is_tracing()) {
+		err = -ENODATA;
+		goto out;
+	}
+	lock_table();
+	size_t size = (tm_rt.region.used + TM_LAYOUT_PAGE_SIZE - 1) &
+		      ~(size_t)(TM_LAYOUT_PAGE_SIZE - 1);
+	void *copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy != MAP_FAILED) {
+		memcpy(copy, tm_rt.region.base, tm_rt.region.used);
+		// The copy is a table at rest: no locks held, sized to fit.
+		struct tm_header_rec *h =
+			(void *)((uint8_t *)copy + TM_LAYOUT_HEADER_OFFSET);
+		struct tm_shard_rec *shards =
+			(void *)((uint8_t *)copy + h->shards);
+		for (unsigned s = 0; s < TM_SHARD_COUNT; s++)
+			shards[s].lock = 0;
+		h->region_size = size;
+		ret->data = copy;
+		ret->size = size;
+	} else {
+		err = -ENOMEM;
+	}
+	unlock_table();
+out:
+	tm_spin_unlock(&tm_rt.control_lock);
+	return err;
+}
+
+void tm_raw_snapshot_release(struct tm_raw_snapshot *snap)
+{
+	if (snap && snap->data) {
+		munmap(snap->data, snap->size);
+		snap->data = NULL;
+		snap->size = 0;
+	}
+}

@@ -1,0 +1,52 @@
+// env.c: start tracing at load time from the environment, the way
+// PYTHONTRACEMALLOC does: TRACEMALLOC=NFRAME starts it, TRACEMALLOC_FILE=PATH
+// keeps the table in a file.  A bad value is reported and ignored; it never
+// breaks the program being traced.
+#include "runtime.h"
+
+#include "prim.h"
+#include "tm/tracemalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tm_file_template;
+static char file_template[TM_REGION_PATH_MAX];
+
+// Priority 101: before the constructors of the program and of libraries
+// loaded after this one, so their allocations are traced.
+__attribute__((constructor(101))) static void start_from_environment(void)
+{
+	const char *file = getenv("TRACEMALLOC_FILE");
+	const char *value = getenv("TRACEMALLOC");
+	char limit[21];
+
+	tm_hooks_init();
+	if (file && *file) {
+		if (strlen(file) >= sizeof(file_template)) {
+			tm_diag("TRACEMALLOC_FILE is too long; tracing stays "
+				"off", NULL);
+			return;
+		}
+		strcpy(file_template, file);
+		tm_file_template = file_template;
+	}
+	if (!value || !*value)
+		return;
+	long nframe = tm_parse_decimal(value, TM_MAX_NFRAME);
+	if (nframe == 0)
+		return; // "0" means off, as in PYTHONTRACEMALLOC
+	if (nframe < 0) {
+		tm_diag("TRACEMALLOC=", value, " is not a number of frames in "
+			"1..", tm_fmt_u64(limit, TM_MAX_NFRAME),
+			"; tracing stays off", NULL);
+		return;
+	}
+	int err = tm_start((int)nframe);
+	if (err < 0)
+		tm_diag("cannot start tracing: ", strerror(-err),
+			file && *file ? " (TRACEMALLOC_FILE=" : "",
+			file && *file ? file : "", file && *file ? ")" : "",
+			NULL);
+}

@@ -1,0 +1,245 @@
+// hooks.c: the malloc family, interposed by LD_PRELOAD or by linking.
+//
+// Each hook calls the real allocator (the next definition in symbol lookup
+// order, found with dlsym(RTLD_NEXT)) and, while tracing, records or forgets
+// the block.  A trace is removed *before* the real free or realloc runs:
+// afterwards another thread may already have been handed the same address.
+#include "runtime.h"
+
+#include "guard.h"
+#include "prim.h"
+#include "tm/tracemalloc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef void *(*malloc_fn)(size_t);
+typedef void *(*calloc_fn)(size_t, size_t);
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void (*free_fn)(void *);
+typedef int (*posix_memalign_fn)(void **, size_t, size_t);
+typedef void *(*memalign_fn)(size_t, size_t);
+typedef void *(*valloc_fn)(size_t);
+
+static malloc_fn real_malloc;
+static calloc_fn real_calloc;
+static realloc_fn real_realloc;
+static free_fn real_free;
+static posix_memalign_fn real_posix_memalign;
+static memalign_fn real_aligned_alloc;
+static memalign_fn real_memalign;
+static valloc_fn real_valloc;
+static valloc_fn real_pvalloc;
+
+// dlsym() itself may call calloc before real_calloc is known; such early
+// requests are served from this static heap and never freed.
+#define BOOT_HEAP_SIZE (64 * 1024)
+static _Alignas(64) unsigned char boot_heap[BOOT_HEAP_SIZE];
+static size_t boot_used;
+static int resolving;
+
+struct boot_header {
+	size_t size;
+	size_t pad;
+};
+
+static void *boot_alloc(size_t size, size_t align)
+{
+	if (align < 16)
+		align = 16;
+	for (;;) {
+		size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+		size_t start = (used + sizeof(struct boot_header) + align - 1) &
+			       ~(align - 1);
+		if (start + size > BOOT_HEAP_SIZE || start + size < start)
+			return NULL;
+		if (__atomic_compare_exchange_n(&boot_used, &used, start + size,
+						false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			struct boot_header *h =
+				(void *)(boot_heap + start - sizeof(*h));
+			h->size = size;
+			return boot_heap + start; // static memory is zeroed
+		}
+	}
+}
+
+static bool is_boot(const void *p)
+{
+	return (const unsigned char *)p >= boot_heap &&
+	       (const unsigned char *)p < boot_heap + BOOT_HEAP_SIZE;
+}
+
+static bool resolve(void)
+{
+	if (resolving)
+		return false;
+	resolving = 1;
+	real_calloc = (calloc_fn)dlsym(RTLD_NEXT, "calloc");
+	real_realloc = (realloc_fn)dlsym(RTLD_NEXT, "realloc");
+	real_free = (free_fn)dlsym(RTLD_NEXT, "free");
+	real_posix_memalign =
+		(posix_memalign_fn)dlsym(RTLD_NEXT, "posix_memalign");
+	real_aligned_alloc = (memalign_fn)dlsym(RTLD_NEXT, "aligned_alloc");
+	real_memalign = (memalign_fn)dlsym(RTLD_NEXT, "memalign");
+	real_valloc = (valloc_fn)dlsym(RTLD_NEXT, "valloc");
+	real_pvalloc = (valloc_fn)dlsym(RTLD_NEXT, "pvalloc");
+	// malloc last: it is the flag that the rest is ready.
+	malloc_fn m = (malloc_fn)dlsym(RTLD_NEXT, "malloc");
+	resolving = 0;
+	if (!m || !real_calloc || !real_realloc || !real_free) {
+		tm_diag("cannot find the real malloc functions; is "
+			"libtracemalloc loaded twice?", NULL);
+		return false;
+	}
+	__atomic_store_n(&real_malloc, m, __ATOMIC_RELEASE);
+	return true;
+}
+
+void tm_hooks_init(void)
+{
+	if (!__atomic_load_n(&real_malloc, __ATOMIC_ACQUIRE))
+		resolve();
+}
+
+static inline bool ready(void)
+{
+	return __builtin_expect(
+		       __atomic_load_n(&real_malloc, __ATOMIC_ACQUIRE) != NULL,
+		       1) ||
+	       resolve();
+}
+
+static inline bool tracing(void)
+{
+	return __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED);
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT void *malloc(size_t size)
+{
+	if (!ready())
+		return boot_alloc(size, 16);
+	if (!tracing() || !tm_guard_enter())
+		return real_malloc(size);
+	void *p = real_malloc(size);
+	if (p)
+		tm_record(0, (uintptr_t)p, size);
+	tm_guard_leave();
+	return p;
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT void *calloc(size_t count, size_t size)
+{
+	if (!ready()) {
+		if (size && count > SIZE_MAX / size)
+			return NULL;
+		return boot_alloc(count * size, 16);
+	}
+	if (!tracing() || !tm_guard_enter())
+		return real_calloc(count, size);
+	void *p = real_calloc(count, size);
+	if (p)
+		tm_record(0, (uintptr_t)p, count * size);
+	tm_guard_leave();
+	return p;
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT void free(void *p)
+{
+	struct tm_trace_found old;
+
+	if (!p || is_boot(p) || !ready())
+		return;
+	if (tracing() && tm_guard_enter()) {
+		tm_forget(0, (uintptr_t)p, &old);
+		tm_guard_leave();
+	}
+	real_free(p);
+}
+
+static void *realloc_boot(void *p, size_t size)
+{
+	const struct boot_header *h = (const void *)((unsigned char *)p -
+						     sizeof(*h));
+	void *q = malloc(size);
+
+	if (q)
+		memcpy(q, p, h->size < size ? h->size : size);
+	return q;
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
+{
+	struct tm_trace_found old;
+
+	if (!ready())
+		return p ? NULL : boot_alloc(size, 16);
+	if (is_boot(p))
+		return realloc_boot(p, size);
+	if (!tracing() || !tm_guard_enter())
+		return real_realloc(p, size);
+	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);
+	bool had = p && tm_forget(0, (uintptr_t)p, &old);
+	void *q = real_realloc(p, size);
+	if (q) {
+		tm_record(0, (uintptr_t)q, size);
+	} else if (had && size != 0) {
+		// The block did not move and was not freed: it keeps its trace.
+		int64_t delta;
+		if (tm_table_put(0, old.address, old.size, old.traceback, epoch,
+				 &delta))
+			tm_account(delta);
+	}
+	tm_guard_leave();
+	return q;
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT void *reallocarray(void *p, size_t count,
+					     size_t size)
+{
+	if (size && count > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, count * size);
+}
+
+TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
+					     size_t size)
+{
+	if (!ready())
+		return (*ret = boot_alloc(size, align)) ? 0 : ENOMEM;
+	if (!tracing() || !tm_guard_enter())
+		return real_posix_memalign(ret, align, size);
+	int err = real_posix_memalign(ret, align, size);
+	if (err == 0)
+		tm_record(0, (uintptr_t)*ret, size);
+	tm_guard_leave();
+	return err;
+}
+
+// The functions that take (alignment, size) or (size) and return a block.
+#define ALIGNED_HOOK(name, real, params, args, boot_align, size)               \
+	TM_PUBLIC TM_RUNTIME_TEXT void *name params                            \
+	{                                                                      \
+		if (!ready())                                                  \
+			return boot_alloc(size, boot_align);                   \
+		if (!tracing() || !tm_guard_enter())                           \
+			return real args;                                      \
+		void *p = real args;                                           \
+		if (p)                                                         \
+			tm_record(0, (uintptr_t)p, size);                      \
+		tm_guard_leave();                                              \
+		return p;                                                      \
+	}
+
+ALIGNED_HOOK(aligned_alloc, real_aligned_alloc, (size_t align, size_t size),
+	     (align, size), align, size)
+ALIGNED_HOOK(memalign, real_memalign, (size_t align, size_t size),
+	     (align, size), align, size)
+ALIGNED_HOOK(valloc, real_valloc, (size_t size), (size), 4096, size)
+ALIGNED_HOOK(pvalloc, real_pvalloc, (size_t size), (size), 4096, size)

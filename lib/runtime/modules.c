@@ -1,0 +1,160 @@
+// modules.c: the module map stored with the traces (docs/layout.md,
+// "Modules"): path, build-id and load address of every loaded object, so a
+// trace file can be symbolized without the process or a core.
+//
+// The map is refreshed when tracing starts and whenever a new traceback has a
+// frame outside every known module (the first allocation from a dlopen()ed
+// library).  Records are only ever added, newest first.
+#include "runtime.h"
+
+#include "prim.h"
+
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_KNOWN 1024
+
+struct known {
+	uintptr_t start, end, bias;
+};
+
+static struct known known[MAX_KNOWN];
+static unsigned known_count;
+
+static bool is_known(uintptr_t start, uintptr_t bias)
+{
+	for (unsigned i = 0; i < known_count; i++)
+		if (known[i].start == start && known[i].bias == bias)
+			return true;
+	return false;
+}
+
+// The NT_GNU_BUILD_ID note of a loaded object, read from its own PT_NOTE.
+static const uint8_t *find_build_id(const struct dl_phdr_info *info,
+				    uint32_t *len)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *note = (const ElfW(Nhdr) *)p;
+			size_t name_size = (note->n_namesz + 3) & ~3u;
+			size_t desc_size = (note->n_descsz + 3) & ~3u;
+			const uint8_t *name = p + sizeof(*note);
+			const uint8_t *desc = name + name_size;
+			if (desc + desc_size > end)
+				break;
+			if (note->n_type == NT_GNU_BUILD_ID &&
+			    note->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+			    note->n_descsz <= TM_LAYOUT_MAX_BUILD_ID) {
+				*len = note->n_descsz;
+				return desc;
+			}
+			p = desc + desc_size;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t copy_bytes(const void *bytes, size_t len)
+{
+	uint64_t offset = tm_region_alloc(&tm_rt.region, len + 1, 8);
+
+	if (offset)
+		memcpy(tm_region_ptr(&tm_rt.region, offset), bytes, len);
+	return offset;
+}
+
+static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t start = UINTPTR_MAX, end = 0;
+	char exe[TM_LAYOUT_MAX_PATH];
+	const char *path = info->dlpi_name;
+
+	(void)size;
+	(void)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (s < start)
+			start = s;
+		if (s + ph->p_memsz > end)
+			end = s + ph->p_memsz;
+	}
+	if (start >= end || is_known(start, info->dlpi_addr) ||
+	    known_count == MAX_KNOWN)
+		return 0;
+	if (!path || !*path) {
+		// The main program: the loader does not name it.
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		path = exe;
+	}
+	size_t path_len = strnlen(path, TM_LAYOUT_MAX_PATH - 1);
+	uint32_t build_id_len = 0;
+	const uint8_t *build_id = find_build_id(info, &build_id_len);
+
+	uint64_t offset = tm_region_alloc(&tm_rt.region,
+					  sizeof(struct tm_module_rec), 8);
+	uint64_t path_off = copy_bytes(path, path_len);
+	uint64_t id_off = build_id ? copy_bytes(build_id, build_id_len) : 0;
+	if (!offset || !path_off || (build_id && !id_off))
+		return 1; // the region is full; stop here
+	struct tm_module_rec *rec = tm_region_ptr(&tm_rt.region, offset);
+	rec->load_bias = info->dlpi_addr;
+	rec->start = start;
+	rec->end = end;
+	rec->path = path_off;
+	rec->path_len = (uint32_t)path_len;
+	rec->build_id = id_off;
+	rec->build_id_len = id_off ? build_id_len : 0;
+	rec->next = tm_rt.header->modules;
+	// Publish the complete record.
+	__atomic_store_n(&tm_rt.header->modules, offset, __ATOMIC_RELEASE);
+	__atomic_store_n(&tm_rt.header->module_count,
+			 tm_rt.header->module_count + 1, __ATOMIC_RELEASE);
+	known[known_count] = (struct known){ start, end, info->dlpi_addr };
+	__atomic_store_n(&known_count, known_count + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+// Takes the loader's lock; called from allocation hooks only through
+// tm_modules_refresh's trylock, so a thread in dlopen() that allocates never
+// waits for us while we wait for the loader.
+void tm_modules_refresh(void)
+{
+	if (!tm_spin_trylock(&tm_rt.module_lock))
+		return;
+	dl_iterate_phdr(record_module, NULL);
+	tm_spin_unlock(&tm_rt.module_lock);
+}
+
+bool tm_modules_cover(const uint64_t *pcs, unsigned n)
+{
+	unsigned count = __atomic_load_n(&known_count, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = 0;
+		while (k < count && !(pcs[i] >= known[k].start &&
+				      pcs[i] < known[k].end))
+			k++;
+		if (k == count)
+			return false;
+	}
+	return true;
+}
+
+// After the region was reset: the records are gone, so forget them too.
+void tm_modules_clear_locked(void)
+{
+	known_count = 0;
+	tm_rt.header->modules = 0;
+	tm_rt.header->module_count = 0;
+}

@@ -1,0 +1,93 @@
+// prim.c: spin locks, diagnostics and number formatting for the runtime.
+// Nothing here may call malloc, printf or anything that might.
+#include "prim.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+void tm_spin_lock_slow(uint32_t *lock)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+			// The holder may be preempted; after a short spin give
+			// it the CPU rather than burn the time slice.
+			if (++spins < 128)
+				cpu_relax();
+			else {
+				sched_yield();
+				spins = 0;
+			}
+		}
+		if (!__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+			return;
+	}
+}
+
+void tm_diag(const char *first, ...)
+{
+	char line[512];
+	size_t len = 0;
+	va_list ap;
+	int saved_errno = errno;
+
+	const char *prefix = "tm: ";
+	memcpy(line, prefix, 4);
+	len = 4;
+	va_start(ap, first);
+	for (const char *part = first; part; part = va_arg(ap, const char *)) {
+		size_t n = strlen(part);
+		if (n > sizeof(line) - 1 - len)
+			n = sizeof(line) - 1 - len;
+		memcpy(line + len, part, n);
+		len += n;
+	}
+	va_end(ap);
+	line[len++] = '\n';
+	// A diagnostic that cannot be written is dropped: never fail the host.
+	ssize_t ignored = write(STDERR_FILENO, line, len);
+	(void)ignored;
+	errno = saved_errno;
+}
+
+char *tm_fmt_u64(char *buf, uint64_t value)
+{
+	char tmp[21];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return buf;
+}
+
+long tm_parse_decimal(const char *text, long max)
+{
+	long value = 0;
+
+	if (!text || !*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		value = value * 10 + (*p - '0');
+		if (value > max)
+			return -1;
+	}
+	return value;
+}

@@ -1,0 +1,339 @@
+// region.c: reserving, backing, growing and carving up the trace table's
+// memory.  Only raw system calls: this code runs inside malloc.
+#include "region.h"
+
+#include "prim.h"
+#include "tm_layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+// Address space is cheap on 64-bit; commit grows inside it.  Smaller sizes
+// are tried when RLIMIT_AS or a 32-bit address space refuses the first.
+static const size_t reserve_sizes[] = {
+	(size_t)64 << 30, (size_t)8 << 30, (size_t)1 << 30, (size_t)256 << 20,
+};
+#define INITIAL_COMMIT ((size_t)1 << 20)
+#define COMMIT_STEP ((size_t)1 << 20)
+
+static size_t round_up(size_t n, size_t align)
+{
+	return (n + align - 1) & ~(align - 1);
+}
+
+// Expand "%p" to the pid and "%%" to "%"; -ENAMETOOLONG if it does not fit.
+static int expand_path(char *out, size_t cap, const char *template)
+{
+	char pid[21];
+	size_t len = 0;
+
+	tm_fmt_u64(pid, (uint64_t)getpid());
+	for (const char *p = template; *p; p++) {
+		const char *piece = p;
+		size_t n = 1;
+		if (p[0] == '%' && p[1] == 'p') {
+			piece = pid;
+			n = strlen(pid);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			p++;
+		}
+		if (len + n >= cap)
+			return -ENAMETOOLONG;
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+static int append(char *out, size_t cap, const char *suffix)
+{
+	size_t len = strlen(out), n = strlen(suffix);
+
+	if (len + n >= cap)
+		return -ENAMETOOLONG;
+	memcpy(out + len, suffix, n + 1);
+	return 0;
+}
+
+// Create the trace file under a temporary name and rename it into place, so
+// a file another process still maps is replaced, never truncated under it
+// (that process would die of SIGBUS).  A file that a live tracer holds
+// (flock) keeps its name; this process then writes PATH.PID instead.
+static int create_file(struct tm_region *region)
+{
+	char tmp[TM_REGION_PATH_MAX], pid[21];
+	int fd, err;
+
+	fd = open(region->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		int busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
+		close(fd);
+		if (busy) {
+			if ((err = append(region->path, sizeof(region->path),
+					  ".")) ||
+			    (err = append(region->path, sizeof(region->path),
+					  tm_fmt_u64(pid, (uint64_t)getpid()))))
+				return err;
+			tm_diag("TRACEMALLOC_FILE is in use by another process; "
+				"writing ", region->path, " instead", NULL);
+		}
+	}
+	memcpy(tmp, region->path, sizeof(tmp));
+	if ((err = append(tmp, sizeof(tmp), ".tmp.")) ||
+	    (err = append(tmp, sizeof(tmp),
+			  tm_fmt_u64(pid, (uint64_t)getpid()))))
+		return err;
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, region->path) < 0) {
+		err = -errno;
+		unlink(tmp);
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+// Make [old committed, new_committed) usable.
+static int commit(struct tm_region *region, size_t new_committed)
+{
+	uint8_t *start = region->base + region->committed;
+	size_t len = new_committed - region->committed;
+
+	if (region->fd < 0) {
+		if (mprotect(start, len, PROT_READ | PROT_WRITE) < 0)
+			return -errno;
+	} else {
+		if (ftruncate(region->fd, (off_t)new_committed) < 0)
+			return -errno;
+		if (mmap(start, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, region->fd,
+			 (off_t)region->committed) == MAP_FAILED)
+			return -errno;
+	}
+	region->committed = new_committed;
+	struct tm_header_rec *header = tm_region_ptr(region,
+						     TM_LAYOUT_HEADER_OFFSET);
+	__atomic_store_n(&header->region_size, new_committed, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int tm_region_map(struct tm_region *region, const char *path_template)
+{
+	void *base = MAP_FAILED;
+	int err;
+
+	memset(region, 0, sizeof(*region));
+	region->fd = -1;
+	for (size_t i = 0; i < sizeof(reserve_sizes) / sizeof(reserve_sizes[0]);
+	     i++) {
+		base = mmap(NULL, reserve_sizes[i], PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (base != MAP_FAILED) {
+			region->reserved = reserve_sizes[i];
+			break;
+		}
+	}
+	if (base == MAP_FAILED)
+		return -ENOMEM;
+	region->base = base;
+	if (path_template) {
+		err = expand_path(region->path, sizeof(region->path),
+				  path_template);
+		if (err >= 0)
+			err = create_file(region);
+		if (err < 0)
+			goto fail;
+		region->fd = err;
+	}
+	// The header's region_size is written by commit(), so the header
+	// page must exist first: commit the initial size in one step.
+	if (region->fd < 0) {
+		if (mprotect(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE) < 0)
+			goto fail_errno;
+	} else {
+		if (ftruncate(region->fd, INITIAL_COMMIT) < 0 ||
+		    mmap(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, region->fd, 0) == MAP_FAILED)
+			goto fail_errno;
+	}
+	region->committed = INITIAL_COMMIT;
+	region->used = 0;
+	return 0;
+
+fail_errno:
+	err = -errno;
+fail:
+	if (region->fd >= 0) {
+		unlink(region->path);
+		close(region->fd);
+	}
+	munmap(base, region->reserved);
+	region->base = NULL;
+	return err;
+}
+
+void tm_region_unmap(struct tm_region *region)
+{
+	if (!region->base)
+		return;
+	munmap(region->base, region->reserved);
+	if (region->fd >= 0)
+		close(region->fd);
+	region->base = NULL;
+	region->fd = -1;
+}
+
+static uint64_t bump_locked(struct tm_region *region, size_t size,
+			    size_t align)
+{
+	size_t start = round_up(region->used, align);
+
+	if (start + size < start || start + size > region->reserved)
+		return 0;
+	if (start + size > region->committed) {
+		size_t want = round_up(start + size, COMMIT_STEP);
+		size_t grow = region->committed / 4;
+		if (want < region->committed + grow)
+			want = round_up(region->committed + grow, COMMIT_STEP);
+		if (want > region->reserved)
+			want = region->reserved;
+		if (commit(region, want) < 0)
+			return 0;
+	}
+	region->used = start + size;
+	struct tm_header_rec *header = tm_region_ptr(region,
+						     TM_LAYOUT_HEADER_OFFSET);
+	// The header lives in the first allocation; before it exists there
+	// is nothing to update.
+	if (region->used > TM_LAYOUT_HEADER_OFFSET + sizeof(*header))
+		__atomic_store_n(&header->used, region->used, __ATOMIC_RELAXED);
+	return start;
+}
+
+uint64_t tm_region_alloc(struct tm_region *region, size_t size, size_t align)
+{
+	uint64_t offset;
+
+	tm_spin_lock(&region->lock);
+	offset = bump_locked(region, size, align);
+	tm_spin_unlock(&region->lock);
+	return offset;
+}
+
+uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
+			       size_t size)
+{
+	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
+	uint64_t offset;
+
+	tm_spin_lock(&region->lock);
+	offset = region->free_lists[list];
+	if (offset) {
+		uint64_t *block = tm_region_ptr(region, offset);
+		region->free_lists[list] = block[0];
+		block[0] = 0;
+		if (paged)
+			region->released -= size;
+	} else {
+		offset = bump_locked(region, size,
+				     paged ? TM_LAYOUT_PAGE_SIZE : 64);
+	}
+	tm_spin_unlock(&region->lock);
+	// Released pages come back zero; smaller blocks are cleared here.
+	if (offset && !paged)
+		memset(tm_region_ptr(region, offset), 0, size);
+	return offset;
+}
+
+void tm_region_free_block(struct tm_region *region, unsigned list,
+			  uint64_t offset, size_t size)
+{
+	uint8_t *block = tm_region_ptr(region, offset);
+
+	if (size >= TM_LAYOUT_PAGE_SIZE) {
+		if (region->fd < 0)
+			madvise(block, size, MADV_DONTNEED);
+		else
+			fallocate(region->fd,
+				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)offset, (off_t)size);
+	}
+	tm_spin_lock(&region->lock);
+	*(uint64_t *)block = region->free_lists[list];
+	region->free_lists[list] = offset;
+	if (size >= TM_LAYOUT_PAGE_SIZE)
+		region->released += size;
+	tm_spin_unlock(&region->lock);
+}
+
+size_t tm_region_resident(struct tm_region *region)
+{
+	size_t n;
+
+	tm_spin_lock(&region->lock);
+	n = region->used - region->released;
+	tm_spin_unlock(&region->lock);
+	return n;
+}
+
+void tm_region_reset(struct tm_region *region, size_t keep)
+{
+	tm_spin_lock(&region->lock);
+	// Zero what was handed out so the next user sees fresh memory, and
+	// give anonymous pages back to the kernel.
+	if (region->used > keep) {
+		size_t tail = round_up(keep, TM_LAYOUT_PAGE_SIZE);
+		memset(region->base + keep, 0, tail - keep);
+		if (region->fd < 0 && region->used > tail)
+			madvise(region->base + tail, region->used - tail,
+				MADV_DONTNEED);
+		else if (region->used > tail)
+			memset(region->base + tail, 0, region->used - tail);
+	}
+	region->used = keep;
+	region->released = 0;
+	memset(region->free_lists, 0, sizeof(region->free_lists));
+	struct tm_header_rec *header = tm_region_ptr(region,
+						     TM_LAYOUT_HEADER_OFFSET);
+	__atomic_store_n(&header->used, keep, __ATOMIC_RELAXED);
+	tm_spin_unlock(&region->lock);
+}
+
+int tm_region_detach_file(struct tm_region *region)
+{
+	// The child must not write the parent's file.  Copy the committed
+	// bytes aside, map private anonymous memory over the same range and
+	// copy them back; the parent is held until this is done (control.c).
+	size_t len = region->committed;
+	void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy == MAP_FAILED)
+		return -errno;
+	memcpy(copy, region->base, len);
+	if (mmap(region->base, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+		int err = -errno;
+		munmap(copy, len);
+		return err;
+	}
+	memcpy(region->base, copy, len);
+	munmap(copy, len);
+	close(region->fd);
+	region->fd = -1;
+	region->path[0] = '\0';
+	struct tm_header_rec *header = tm_region_ptr(region,
+						     TM_LAYOUT_HEADER_OFFSET);
+	header->flags &= ~TM_HEADER_FLAG_FILE_BACKED;
+	return 0;
+}

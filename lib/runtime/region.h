@@ -1,0 +1,69 @@
+// region.h: the memory that holds one trace table.
+//
+// A region is a large reservation of address space of which a growing prefix
+// is usable, so it never moves and pointers into it stay valid while threads
+// use them.  It is backed by anonymous memory or by a file (TRACEMALLOC_FILE),
+// and hands out blocks with a bump allocator plus free lists for the
+// power-of-two arrays that shards replace when they grow.
+#ifndef TM_RUNTIME_REGION_H
+#define TM_RUNTIME_REGION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_REGION_PATH_MAX 4096
+#define TM_REGION_FREE_LISTS 96
+
+struct tm_region {
+	uint8_t *base;
+	size_t reserved;   // address space set aside
+	size_t committed;  // usable prefix
+	size_t used;       // bump pointer
+	int fd;            // -1 when anonymous
+	uint32_t lock;     // guards everything below and the free lists
+	size_t released;   // bytes of free blocks given back to the kernel
+	uint64_t free_lists[TM_REGION_FREE_LISTS]; // offsets, 0 ends a list
+	char path[TM_REGION_PATH_MAX];
+};
+
+// Map a region, anonymous if @path_template is NULL, else backed by that
+// file ("%p" becomes the pid).  Returns 0 or -errno.
+int tm_region_map(struct tm_region *region, const char *path_template);
+
+// Release the mapping and close the file.  The file itself stays.
+void tm_region_unmap(struct tm_region *region);
+
+// Hand out @size bytes aligned to @align (a power of two up to the page
+// size), zero-filled.  Returns the offset, or 0 when the reservation is
+// exhausted.  Thread-safe.
+uint64_t tm_region_alloc(struct tm_region *region, size_t size, size_t align);
+
+// Hand out / give back a zero-filled block of @size bytes from free list
+// @list (< TM_REGION_FREE_LISTS); every block on one list has one size, so
+// callers name the list by what they store there (a shard's slot array of
+// one capacity, say).  Blocks of a page or more are page aligned, and their
+// memory goes back to the kernel while they are free.  Thread-safe.
+uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
+			       size_t size);
+void tm_region_free_block(struct tm_region *region, unsigned list,
+			  uint64_t offset, size_t size);
+
+// Bytes of the region in use: handed out and not given back.
+size_t tm_region_resident(struct tm_region *region);
+
+// Forget every block past @keep (caller holds every other lock of the table).
+void tm_region_reset(struct tm_region *region, size_t keep);
+
+// The region's bytes, for consistent copies.
+static inline void *tm_region_ptr(const struct tm_region *region,
+				  uint64_t offset)
+{
+	return region->base + offset;
+}
+
+// After fork: give the child a private copy of a file-backed region at the
+// same address (the file stays the parent's).  Returns 0 or -errno.
+int tm_region_detach_file(struct tm_region *region);
+
+#endif // TM_RUNTIME_REGION_H

@@ -1,0 +1,110 @@
+// runtime.h: the state of the tracing runtime shared by its files.
+//
+// One process has one runtime.  The trace table lives in `region`; the
+// pointers below point into it and stay valid because a region never moves.
+#ifndef TM_RUNTIME_RUNTIME_H
+#define TM_RUNTIME_RUNTIME_H
+
+#include "region.h"
+#include "tm_layout.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Traces are spread over this many independently locked shards, so threads
+// rarely wait for each other.
+#define TM_SHARD_BITS 6
+#define TM_SHARD_COUNT (1u << TM_SHARD_BITS)
+// A shard's first slot array, made on its first insert.  256 slots of 24
+// bytes fill whole pages, so every array a shard outgrows goes back to the
+// kernel (region.c) instead of staying resident as dead memory.
+#define TM_SHARD_INITIAL_CAPACITY 256
+
+struct tm_intern {
+	uint32_t lock;
+	uint32_t count;     // tracebacks interned
+	uint64_t capacity;  // slots, a power of two
+	uint64_t slots;     // region offset of uint32_t refs
+};
+
+struct tm_runtime {
+	struct tm_region region;
+	struct tm_header_rec *header;
+	struct tm_shard_rec *shards;
+	struct tm_intern intern;
+	size_t fixed_size;   // region bytes that clear_traces keeps
+
+	int tracing;         // read on every allocation
+	int nframe;
+	uint64_t epoch;      // changes when every trace is dropped
+	uint64_t peak_epoch; // changes when the peak is reset
+	uint64_t peak;
+
+	uint32_t control_lock; // serializes start, stop, clear, snapshot
+	uint32_t module_lock;
+};
+
+extern struct tm_runtime tm_rt;
+
+// table.c: traces by (domain, address).
+struct tm_trace_found {
+	uint64_t address;
+	uint64_t size;
+	uint32_t domain;
+	uint32_t traceback;
+};
+
+// Insert or replace a trace; returns the change in traced bytes through
+// @delta.  Returns false (nothing stored) if the table is full or @epoch is
+// no longer current.
+bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
+		  uint32_t traceback, uint64_t epoch, int64_t *delta);
+// Remove a trace; false if none.
+bool tm_table_take(uint32_t domain, uint64_t address,
+		   struct tm_trace_found *ret);
+// Find the trace that starts at or contains @address.
+bool tm_table_find(uint32_t domain, uint64_t address,
+		   struct tm_trace_found *ret);
+int tm_table_init(void);
+void tm_table_lock_all(void);
+void tm_table_unlock_all(void);
+void tm_table_clear_locked(void);
+uint64_t tm_table_traced_size(void);
+
+// intern.c: tracebacks, stored once each.
+// Returns a traceback reference (offset / TM_LAYOUT_TRACEBACK_ALIGN) or 0.
+// @fresh tells whether the traceback was new.
+uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
+		   unsigned total_nframe, uint64_t epoch, bool *fresh);
+int tm_intern_init(void);
+void tm_intern_clear_locked(void);
+static inline const struct tm_traceback_rec *tm_traceback_get(uint32_t ref)
+{
+	return tm_region_ptr(&tm_rt.region,
+			     (uint64_t)ref * TM_LAYOUT_TRACEBACK_ALIGN);
+}
+
+// unwind.c: the caller's stack, without the runtime and allocator wrappers.
+int tm_unwind_init(void);
+unsigned tm_unwind(uint64_t *frames, unsigned max, unsigned *total);
+
+// modules.c: the module map stored in the region.
+void tm_modules_refresh(void);
+bool tm_modules_cover(const uint64_t *pcs, unsigned n);
+void tm_modules_clear_locked(void);
+
+// control.c: peak accounting after a change of @delta traced bytes.
+void tm_account(int64_t delta);
+
+// record.c: trace an allocation or forget one (the caller holds the guard).
+bool tm_record(uint32_t domain, uint64_t address, uint64_t size);
+bool tm_forget(uint32_t domain, uint64_t address, struct tm_trace_found *ret);
+
+// hooks.c: resolve the real allocator.
+void tm_hooks_init(void);
+
+// env.c: the trace file named by TRACEMALLOC_FILE, or NULL.
+extern const char *tm_file_template;
+
+#endif // TM_RUNTIME_RUNTIME_H

@@ -1,0 +1,139 @@
+// unwind.c: capture the allocating call stack.
+//
+// libunwind's unw_backtrace walks the stack through DWARF CFI, so it stays
+// right across libc frames built without frame pointers (strdup, fopen,
+// qsort).  It is loaded with dlopen(RTLD_LOCAL) rather than linked: a linked
+// libunwind joins the global symbol scope and replaces the program's
+// backtrace() and _Unwind_* functions with its own.  Without libunwind the
+// runtime falls back to glibc's backtrace(), correct but several times slower.
+//
+// Frame 0 is the first frame outside the runtime and outside the C and C++
+// runtime libraries, so strdup() or operator new report their caller.
+#include "runtime.h"
+
+#include "prim.h"
+#include "tm/tracemalloc.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#ifndef TM_LIBUNWIND_SONAME
+#define TM_LIBUNWIND_SONAME "libunwind.so.8"
+#endif
+
+#define MAX_WRAPPER_RANGES 32
+
+typedef int (*backtrace_fn)(void **buffer, int size);
+
+struct range {
+	uintptr_t start, end;
+};
+
+static backtrace_fn capture;
+static struct range wrappers[MAX_WRAPPER_RANGES];
+static unsigned wrapper_count;
+
+// The runtime's own code, hooks included (prim.h, TM_RUNTIME_TEXT).
+extern const char __start_tm_runtime_text[] __attribute__((weak));
+extern const char __stop_tm_runtime_text[] __attribute__((weak));
+
+static const char *const wrapper_libraries[] = {
+	"libc.so", "libstdc++.so", "ld-linux", "libtracemalloc.so",
+};
+
+static bool is_wrapper_library(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0;
+	     i < sizeof(wrapper_libraries) / sizeof(wrapper_libraries[0]); i++)
+		if (strncmp(base, wrapper_libraries[i],
+			    strlen(wrapper_libraries[i])) == 0)
+			return true;
+	return false;
+}
+
+static void add_range(uintptr_t start, uintptr_t end)
+{
+	if (wrapper_count < MAX_WRAPPER_RANGES)
+		wrappers[wrapper_count++] = (struct range){ start, end };
+}
+
+static int collect_wrapper(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
+			add_range(info->dlpi_addr + ph->p_vaddr,
+				  info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+	}
+	return 0;
+}
+
+// Range 0 is the runtime itself when the linker provided its section.
+static unsigned runtime_ranges;
+
+static bool in_ranges(uintptr_t pc, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (pc >= wrappers[i].start && pc < wrappers[i].end)
+			return true;
+	return false;
+}
+
+int tm_unwind_init(void)
+{
+	if (capture)
+		return 0;
+	wrapper_count = 0;
+	if (__start_tm_runtime_text)
+		add_range((uintptr_t)__start_tm_runtime_text,
+			  (uintptr_t)__stop_tm_runtime_text);
+	runtime_ranges = wrapper_count;
+	dl_iterate_phdr(collect_wrapper, NULL);
+
+	void *handle = dlopen(TM_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (handle)
+		capture = (backtrace_fn)dlsym(handle, "unw_backtrace");
+	if (!capture) {
+		capture = (backtrace_fn)dlsym(RTLD_DEFAULT, "backtrace");
+		tm_diag(TM_LIBUNWIND_SONAME " is not available; unwinding "
+			"with glibc backtrace(), which is slower", NULL);
+	}
+	return capture ? 0 : -1;
+}
+
+TM_RUNTIME_TEXT unsigned tm_unwind(uint64_t *frames, unsigned max,
+				   unsigned *total)
+{
+	// Room for the wrapper frames dropped below, so total_nframe counts
+	// up to TM_UNWIND_LIMIT frames of the program's own.
+	void *stack[TM_UNWIND_LIMIT + 32];
+	int depth = capture(stack, (int)(sizeof(stack) / sizeof(stack[0])));
+	int first = 0;
+
+	while (first < depth &&
+	       in_ranges((uintptr_t)stack[first], wrapper_count))
+		first++;
+	// Memory the C library allocates for itself with no caller of ours
+	// on the stack still gets its frames, minus the runtime's.
+	if (first == depth) {
+		first = 0;
+		while (first < depth &&
+		       in_ranges((uintptr_t)stack[first], runtime_ranges))
+			first++;
+	}
+	unsigned n = 0;
+	for (int i = first; i < depth && n < max; i++)
+		frames[n++] = (uint64_t)(uintptr_t)stack[i];
+	*total = (unsigned)(depth - first);
+	if (*total > TM_UNWIND_LIMIT)
+		*total = TM_UNWIND_LIMIT;
+	return n;
+}

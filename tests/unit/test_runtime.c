@@ -1,0 +1,420 @@
+// test_runtime.c: the control API's semantics, which follow Python's
+// tracemalloc, with the runtime linked into this program.  Snapshots are
+// checked by decoding them with the reader.
+#include "tm_test.h"
+
+#include "tm/tracemalloc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+// Functions named in tracebacks must be in the dynamic symbol table for
+// dladdr() to name them (the program links with -rdynamic).
+#define NAMED __attribute__((visibility("default"), noinline))
+NAMED void *allocate_here(size_t n);
+NAMED void test_strdup_reports_its_caller(void **state);
+NAMED void *churn(void *arg);
+
+static size_t traced(void)
+{
+	size_t current;
+
+	tm_get_traced_memory(&current, NULL);
+	return current;
+}
+
+static size_t peak(void)
+{
+	size_t top;
+
+	tm_get_traced_memory(NULL, &top);
+	return top;
+}
+
+// The name of the function that holds return address @pc.
+static const char *function_of(uintptr_t pc)
+{
+	Dl_info info;
+
+	if (!dladdr((void *)(pc - 1), &info) || !info.dli_sname)
+		return "?";
+	return info.dli_sname;
+}
+
+static int restart(void **state)
+{
+	tm_stop();
+	assert_int_equal(tm_start(16), 0);
+	return 0;
+}
+
+static int stop(void **state)
+{
+	tm_stop();
+	return 0;
+}
+
+static void test_start_refuses_bad_limits(void **state)
+{
+	tm_stop();
+	assert_int_equal(tm_start(0), -EINVAL);
+	assert_int_equal(tm_start(-3), -EINVAL);
+	assert_int_equal(tm_start(TM_MAX_NFRAME + 1), -EINVAL);
+	assert_false(tm_is_tracing());
+	assert_int_equal(tm_start(TM_MAX_NFRAME), 0);
+	assert_int_equal(tm_get_traceback_limit(), TM_MAX_NFRAME);
+}
+
+static void test_start_while_tracing_changes_nothing(void **state)
+{
+	assert_true(tm_is_tracing());
+	assert_int_equal(tm_get_traceback_limit(), 16);
+	assert_int_equal(tm_start(3), 0);
+	assert_int_equal(tm_get_traceback_limit(), 16);
+}
+
+static void test_traced_memory_and_peak(void **state)
+{
+	size_t base = traced();
+	char *a = malloc(10000);
+	assert_int_equal(traced(), base + 10000);
+	char *b = calloc(10, 300);
+	assert_int_equal(traced(), base + 13000);
+	free(a);
+	assert_int_equal(traced(), base + 3000);
+	assert_true(peak() >= base + 13000);
+	tm_reset_peak();
+	assert_int_equal(peak(), traced());
+	free(b);
+	assert_int_equal(traced(), base);
+	assert_int_equal(peak(), base + 3000);
+}
+
+// The peak is exact even for changes far below the accounting window.
+static void test_peak_of_short_lived_block(void **state)
+{
+	tm_reset_peak();
+	size_t base = traced();
+	free(malloc(777));
+	assert_int_equal(peak(), base + 777);
+}
+
+static void test_clear_traces(void **state)
+{
+	void *p = malloc(100);
+	assert_true(traced() >= 100);
+	tm_clear_traces();
+	assert_true(tm_is_tracing());
+	assert_int_equal(traced(), 0);
+	assert_int_equal(peak(), 0);
+	free(p); // untraced now: no effect
+	assert_int_equal(traced(), 0);
+	void *q = malloc(64);
+	assert_int_equal(traced(), 64);
+	free(q);
+}
+
+static void test_stop_clears_and_stops(void **state)
+{
+	void *p = malloc(100);
+	tm_stop();
+	assert_false(tm_is_tracing());
+	assert_int_equal(traced(), 0);
+	assert_int_equal(peak(), 0);
+	struct tm_block block;
+	assert_int_equal(tm_get_object_traceback(p, &block, NULL, 0),
+			 -ENODATA);
+	void *q = malloc(100);
+	assert_int_equal(tm_start(4), 0);
+	assert_int_equal(tm_get_traceback_limit(), 4);
+	assert_int_equal(tm_get_object_traceback(q, &block, NULL, 0),
+			 -ENOENT);
+	free(p);
+	free(q);
+}
+
+void *allocate_here(size_t n)
+{
+	void *p = malloc(n);
+	__asm__ volatile("" ::: "memory"); // keep the call out of tail position
+	return p;
+}
+
+static void test_object_traceback(void **state)
+{
+	uintptr_t frames[8];
+	struct tm_block block;
+	char *p = allocate_here(500);
+
+	int n = tm_get_object_traceback(p, &block, frames, 8);
+	assert_true(n >= 2);
+	assert_int_equal(block.address, (uintptr_t)p);
+	assert_int_equal(block.size, 500);
+	assert_int_equal(block.domain, 0);
+	assert_true(block.total_nframe >= block.nframe);
+	assert_string_equal(function_of(frames[0]), "allocate_here");
+	assert_true(frames[1] > (uintptr_t)test_object_traceback &&
+		    frames[1] < (uintptr_t)test_object_traceback + 4096);
+	// An interior address finds the same block; one past it does not.
+	memset(&block, 0, sizeof(block));
+	assert_int_equal(tm_get_object_traceback(p + 499, &block, frames, 8),
+			 n);
+	assert_int_equal(block.address, (uintptr_t)p);
+	free(p);
+	assert_int_equal(tm_get_object_traceback(p, &block, frames, 8),
+			 -ENOENT);
+}
+
+void test_strdup_reports_its_caller(void **state)
+{
+	uintptr_t frames[4];
+	struct tm_block block;
+	char *s = strdup("the caller, not strdup");
+
+	assert_true(tm_get_object_traceback(s, &block, frames, 4) >= 1);
+	assert_string_equal(function_of(frames[0]),
+			    "test_strdup_reports_its_caller");
+	assert_int_equal(block.size, strlen(s) + 1);
+	free(s);
+}
+
+static void test_realloc_moves_the_trace(void **state)
+{
+	struct tm_block block;
+	size_t base = traced();
+	char *p = realloc(NULL, 16); // like malloc
+	assert_int_equal(traced(), base + 16);
+	char *q = realloc(p, 1 << 20); // surely moves
+	assert_non_null(q);
+	assert_int_equal(traced(), base + (1 << 20));
+	assert_int_equal(tm_get_object_traceback(q, &block, NULL, 0), 0);
+	assert_int_equal(block.size, 1 << 20);
+	if (q != p)
+		assert_int_equal(tm_get_object_traceback(p, &block, NULL, 0),
+				 -ENOENT);
+	// A failed realloc keeps the block and its trace.
+	errno = 0;
+	assert_null(realloc(q, SIZE_MAX / 2));
+	assert_int_equal(traced(), base + (1 << 20));
+	// realloc(p, 0) frees, as glibc's does.
+	assert_null(realloc(q, 0));
+	assert_int_equal(traced(), base);
+	free(NULL);
+	assert_int_equal(traced(), base);
+}
+
+static void test_every_allocator_is_traced(void **state)
+{
+	size_t base = traced();
+	void *p[7];
+
+	assert_int_equal(posix_memalign(&p[0], 64, 100), 0);
+	p[1] = aligned_alloc(128, 256);
+	p[2] = memalign(32, 48);
+	p[3] = valloc(10);
+	p[4] = pvalloc(10);
+	p[5] = reallocarray(NULL, 10, 20);
+	p[6] = calloc(3, 7);
+	assert_int_equal(traced(), base + 100 + 256 + 48 + 10 + 10 + 200 + 21);
+	errno = 0;
+	size_t huge = SIZE_MAX / 2;
+	__asm__("" : "+r"(huge)); // hide the overflow from the compiler
+	assert_null(reallocarray(NULL, huge, 4));
+	assert_int_equal(errno, ENOMEM);
+	for (int i = 0; i < 7; i++)
+		free(p[i]);
+	assert_int_equal(traced(), base);
+}
+
+static void test_track_and_untrack(void **state)
+{
+	struct tm_block block;
+	size_t base = traced();
+
+	assert_int_equal(tm_track(7, 0x1000, 64), 0);
+	assert_int_equal(traced(), base + 64);
+	// Tracking the same address again replaces the trace.
+	assert_int_equal(tm_track(7, 0x1000, 32), 0);
+	assert_int_equal(traced(), base + 32);
+	// get_object_traceback looks at domain 0 only.
+	assert_int_equal(tm_get_object_traceback((void *)0x1000, &block, NULL,
+						 0),
+			 -ENOENT);
+	assert_int_equal(tm_track(0, 0, 10), -EINVAL);
+	assert_int_equal(tm_untrack(7, 0x1000), 0);
+	assert_int_equal(tm_untrack(7, 0x1000), 0); // not traced: still 0
+	assert_int_equal(traced(), base);
+	tm_stop();
+	assert_int_equal(tm_track(7, 0x1000, 64), -ENODATA);
+	assert_int_equal(tm_untrack(7, 0x1000), -ENODATA);
+}
+
+static struct tm_table *snapshot_table(void)
+{
+	struct tm_raw_snapshot snap;
+	struct tm_source *src;
+	struct tm_table *t;
+
+	assert_int_equal(tm_take_snapshot(&snap), 0);
+	assert_tm_ok(tm_source_buffer_create(snap.data, snap.size, 0, &src));
+	assert_tm_ok(tm_table_decode(src, 0, &t));
+	tm_source_destroy(src);
+	tm_raw_snapshot_release(&snap);
+	assert_null(snap.data);
+	return t;
+}
+
+static void test_snapshot_decodes(void **state)
+{
+	void *blocks[1000];
+	size_t n;
+
+	tm_clear_traces();
+	for (int i = 0; i < 1000; i++)
+		blocks[i] = allocate_here(24);
+	assert_int_equal(tm_track(3, 0xabc000, 4096), 0);
+	size_t expected = traced(); // decoding allocates, and is traced
+	struct tm_table *t = snapshot_table();
+	const struct tm_table_info *info = tm_table_info(t);
+	const struct tm_damage zero = { 0 };
+	assert_memory_equal(tm_table_damage(t), &zero, sizeof(zero));
+	assert_true(info->tracing);
+	assert_int_equal(info->traceback_limit, 16);
+	assert_int_equal(info->pid, getpid());
+	assert_int_equal(info->traced_size, expected);
+	assert_string_equal(info->writer, "libtracemalloc " PACKAGE_VERSION);
+	const struct tm_trace *traces = tm_table_traces(t, &n);
+	size_t ours = 0, domain3 = 0;
+	const struct tm_traceback *shared = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (traces[i].domain == 3) {
+			domain3++;
+			assert_int_equal(traces[i].address, 0xabc000);
+			continue;
+		}
+		for (int k = 0; k < 1000; k++) {
+			if (traces[i].address != (uintptr_t)blocks[k])
+				continue;
+			ours++;
+			assert_int_equal(traces[i].size, 24);
+			// One stack, stored once.
+			if (!shared)
+				shared = traces[i].traceback;
+			assert_ptr_equal(traces[i].traceback, shared);
+		}
+	}
+	assert_int_equal(ours, 1000);
+	assert_int_equal(domain3, 1);
+	assert_string_equal(function_of(shared->frames[0]), "allocate_here");
+	// The module map names this program.
+	size_t nmod;
+	const struct tm_module *mods = tm_table_modules(t, &nmod);
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
+	bool found = false;
+	for (size_t i = 0; i < nmod; i++)
+		if (strcmp(mods[i].path, exe) == 0 && mods[i].build_id_len)
+			found = true;
+	assert_true(found);
+	tm_table_destroy(t);
+	for (int i = 0; i < 1000; i++)
+		free(blocks[i]);
+	tm_untrack(3, 0xabc000);
+}
+
+static void test_tracemalloc_memory_reports_the_table(void **state)
+{
+	void *blocks[20000];
+
+	tm_clear_traces();
+	size_t before = tm_get_tracemalloc_memory();
+	for (int i = 0; i < 20000; i++)
+		blocks[i] = allocate_here(8);
+	size_t after = tm_get_tracemalloc_memory();
+	print_message("# %.1f bytes per trace\n",
+		      (double)(after - before) / 20000);
+	// Each trace costs a slot; 20000 of them cost more than 20000 * 24
+	// bytes (slots are at most 7/8 full) but shared tracebacks keep it
+	// under 64 bytes each.
+	assert_true(after - before >= 20000 * 24);
+	assert_true(after - before <= 20000 * 64);
+	for (int i = 0; i < 20000; i++)
+		free(blocks[i]);
+}
+
+#define THREADS 8
+#define ROUNDS 20000
+
+void *churn(void *arg)
+{
+	void *live[64] = { 0 };
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		unsigned k = (seed = seed * 1103515245 + 12345) % 64;
+		free(live[k]);
+		live[k] = malloc(1 + seed % 512);
+	}
+	// Keep exactly 10 blocks of 1000 bytes.
+	for (int k = 0; k < 64; k++)
+		free(live[k]);
+	for (int k = 0; k < 10; k++)
+		live[k] = malloc(1000);
+	return NULL;
+}
+
+static void test_threads_keep_exact_totals(void **state)
+{
+	pthread_t threads[THREADS];
+
+	tm_clear_traces();
+	for (uintptr_t i = 0; i < THREADS; i++)
+		pthread_create(&threads[i], NULL, churn, (void *)(i + 1));
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(threads[i], NULL);
+	// Thread stacks and their TLS are not from malloc, but glibc may
+	// allocate a little per thread; count only our blocks via snapshot.
+	size_t expected = traced();
+	struct tm_table *t = snapshot_table();
+	size_t n, thousand = 0;
+	const struct tm_trace *traces = tm_table_traces(t, &n);
+	for (size_t i = 0; i < n; i++)
+		if (traces[i].size == 1000 &&
+		    strcmp(function_of(traces[i].traceback->frames[0]),
+			   "churn") == 0)
+			thousand++;
+	assert_int_equal(thousand, THREADS * 10);
+	assert_int_equal(tm_table_info(t)->traced_size, expected);
+	tm_table_destroy(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_start_refuses_bad_limits, stop),
+		cmocka_unit_test_setup(test_start_while_tracing_changes_nothing,
+				       restart),
+		cmocka_unit_test_setup(test_traced_memory_and_peak, restart),
+		cmocka_unit_test_setup(test_peak_of_short_lived_block, restart),
+		cmocka_unit_test_setup(test_clear_traces, restart),
+		cmocka_unit_test_setup_teardown(test_stop_clears_and_stops,
+						restart, stop),
+		cmocka_unit_test_setup(test_object_traceback, restart),
+		cmocka_unit_test_setup(test_strdup_reports_its_caller, restart),
+		cmocka_unit_test_setup(test_realloc_moves_the_trace, restart),
+		cmocka_unit_test_setup(test_every_allocator_is_traced, restart),
+		cmocka_unit_test_setup_teardown(test_track_and_untrack, restart,
+						stop),
+		cmocka_unit_test_setup(test_snapshot_decodes, restart),
+		cmocka_unit_test_setup(
+			test_tracemalloc_memory_reports_the_table, restart),
+		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
+						restart, stop),
+	};
+	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
+}
