@@ -27,7 +27,8 @@ libtracemalloc_la_LDFLAGS = -version-info 0:0:0 \
 EXTRA_DIST += lib/runtime/libtracemalloc.map
 EXTRA_libtracemalloc_la_DEPENDENCIES = lib/runtime/libtracemalloc.map
 tmincludedir = $(includedir)/tm
-tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h
+tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h \
+	lib/include/tm/symbolize.h lib/include/tm/snapshot.h
 
 # --- the reader: memory sources and the descriptor-driven decoder ----------
 READER_ONLY_SOURCES = \
@@ -37,6 +38,9 @@ READER_ONLY_SOURCES = \
 	lib/reader/source_file.c lib/reader/cursor.h lib/reader/cursor.c \
 	lib/reader/reader_internal.h lib/reader/schema.c \
 	lib/reader/locate.c lib/reader/decode.c
+READER_ONLY_SOURCES += \
+	lib/symbolize/symbolize_dwfl.c \
+	lib/snapshot/format.c lib/snapshot/statistics.c
 READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
 READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader
@@ -44,4 +48,6 @@ READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 lib_LTLIBRARIES += libtm.la
 libtm_la_SOURCES = $(READER_SOURCES)
 libtm_la_CPPFLAGS = $(READER_CPPFLAGS)
+libtm_la_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)
+libtm_la_LIBADD = $(LIBDW_LIBS) -lm
 libtm_la_LDFLAGS = -version-info 0:0:0

@@ -28,7 +28,7 @@ tests_unit_test_decode_SOURCES = tests/unit/test_decode.c \
 tests_unit_test_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_decode_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm
 
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
@@ -38,6 +38,6 @@ tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c \
 tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime
 tests_unit_test_runtime_CFLAGS = $(RUNTIME_CFLAGS) $(UBSAN_FLAGS)
 tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
-tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) -ldl -lpthread
+tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -ldl -lpthread
 
 TESTS += tests/unit/test_decode tests/unit/test_runtime

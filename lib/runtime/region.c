@@ -231,10 +231,19 @@ uint64_t tm_region_alloc(struct tm_region *region, size_t size, size_t align)
 	return offset;
 }
 
+// Blocks of a page or more own whole pages, so that giving one back to the
+// kernel (which works in pages) never touches its neighbour.
+static size_t footprint(size_t size)
+{
+	return size >= TM_LAYOUT_PAGE_SIZE ? round_up(size, TM_LAYOUT_PAGE_SIZE)
+					   : size;
+}
+
 uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 			       size_t size)
 {
 	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
+	size_t bytes = footprint(size);
 	uint64_t offset;
 
 	tm_spin_lock(&region->lock);
@@ -244,9 +253,9 @@ uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 		region->free_lists[list] = block[0];
 		block[0] = 0;
 		if (paged)
-			region->released -= size;
+			region->released -= bytes;
 	} else {
-		offset = bump_locked(region, size,
+		offset = bump_locked(region, bytes,
 				     paged ? TM_LAYOUT_PAGE_SIZE : 64);
 	}
 	tm_spin_unlock(&region->lock);
@@ -260,20 +269,22 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 			  uint64_t offset, size_t size)
 {
 	uint8_t *block = tm_region_ptr(region, offset);
+	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
+	size_t bytes = footprint(size);
 
-	if (size >= TM_LAYOUT_PAGE_SIZE) {
+	if (paged) {
 		if (region->fd < 0)
-			madvise(block, size, MADV_DONTNEED);
+			madvise(block, bytes, MADV_DONTNEED);
 		else
 			fallocate(region->fd,
 				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)offset, (off_t)size);
+				  (off_t)offset, (off_t)bytes);
 	}
 	tm_spin_lock(&region->lock);
 	*(uint64_t *)block = region->free_lists[list];
 	region->free_lists[list] = offset;
-	if (size >= TM_LAYOUT_PAGE_SIZE)
-		region->released += size;
+	if (paged)
+		region->released += bytes;
 	tm_spin_unlock(&region->lock);
 }
 

@@ -347,6 +347,39 @@ static void test_tracemalloc_memory_reports_the_table(void **state)
 		free(blocks[i]);
 }
 
+// Shards grow several times and give their old arrays back; every trace
+// must come through intact.
+static void test_growth_keeps_every_trace(void **state)
+{
+	enum { N = 50000 };
+	static void *blocks[N];
+	size_t n;
+
+	tm_clear_traces();
+	for (int i = 0; i < N; i++)
+		blocks[i] = allocate_here(1 + i % 100);
+	// Free every other block, so shards grow, shrink and reuse slots.
+	for (int i = 0; i < N; i += 2)
+		free(blocks[i]);
+	for (int i = 0; i < N; i += 2)
+		blocks[i] = allocate_here(1 + i % 100);
+	struct tm_table *t = snapshot_table();
+	const struct tm_trace *traces = tm_table_traces(t, &n);
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(function_of(traces[i].traceback->frames[0]),
+			   "allocate_here") != 0)
+			continue;
+		found++;
+		assert_in_range(traces[i].size, 1, 100);
+	}
+	assert_int_equal(found, N);
+	assert_int_equal(tm_table_damage(t)->shards_inconsistent, 0);
+	tm_table_destroy(t);
+	for (int i = 0; i < N; i++)
+		free(blocks[i]);
+}
+
 #define THREADS 8
 #define ROUNDS 20000
 
@@ -413,6 +446,7 @@ int main(void)
 		cmocka_unit_test_setup(test_snapshot_decodes, restart),
 		cmocka_unit_test_setup(
 			test_tracemalloc_memory_reports_the_table, restart),
+		cmocka_unit_test_setup(test_growth_keeps_every_trace, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
 	};

@@ -1,0 +1,48 @@
+/* symbolize.h: turn return addresses into file, line and function.
+ *
+ * Symbolization happens only at read time, never in the traced process.
+ * A symbolizer is not thread-safe.
+ */
+#ifndef TM_SYMBOLIZE_H
+#define TM_SYMBOLIZE_H
+
+#include "tm/reader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What is known of one frame.  Unknown parts are "<unknown>" and line 0,
+ * as in tracemalloc.  Strings are borrowed from the symbolizer. */
+struct tm_frame_info {
+	const char *filename;
+	unsigned lineno;
+	const char *function;
+	const char *module;
+	uint64_t pc;
+};
+
+struct tm_symbolizer;
+
+/**
+ * A symbolizer over the modules a table records (path, load bias), read
+ * from their files with libdwfl.  Separate debug files are found by
+ * build-id under /usr/lib/debug when present.  A module whose file is gone
+ * leaves its frames unknown.  Caller destroys.
+ */
+TM_PUBLIC struct tm_error *
+tm_symbolizer_create_modules(const struct tm_module *modules, size_t count,
+			     struct tm_symbolizer **ret);
+/** NULL is allowed. */
+TM_PUBLIC void tm_symbolizer_destroy(struct tm_symbolizer *sym);
+
+/** Symbolize return address @pc (looked up at pc - 1).  Each distinct pc is
+ * resolved once; the result is borrowed until tm_symbolizer_destroy(). */
+TM_PUBLIC const struct tm_frame_info *
+tm_symbolizer_lookup(struct tm_symbolizer *sym, uint64_t pc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TM_SYMBOLIZE_H */
