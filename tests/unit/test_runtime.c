@@ -5,6 +5,8 @@
 
 #include "tm/tracemalloc.h"
 
+#include "region.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
@@ -18,6 +20,7 @@
 NAMED void *allocate_here(size_t n);
 NAMED void test_strdup_reports_its_caller(void **state);
 NAMED void *churn(void *arg);
+NAMED void *allocate_deep(int depth, size_t n);
 
 static size_t traced(void)
 {
@@ -347,37 +350,85 @@ static void test_tracemalloc_memory_reports_the_table(void **state)
 		free(blocks[i]);
 }
 
-// Shards grow several times and give their old arrays back; every trace
+void *allocate_deep(int depth, size_t n)
+{
+	void *p = depth ? allocate_deep(depth - 1, n) : allocate_here(n);
+	__asm__ volatile("" ::: "memory"); // not a tail call
+	return p;
+}
+
+// Shards grow several times and give their old arrays back.  New
+// tracebacks are stored while the first arrays are made, so they sit right
+// after arrays that are later given back; every trace and every traceback
 // must come through intact.
 static void test_growth_keeps_every_trace(void **state)
 {
-	enum { N = 50000 };
+	enum { N = 50000, DEPTHS = 40 };
 	static void *blocks[N];
 	size_t n;
 
 	tm_clear_traces();
 	for (int i = 0; i < N; i++)
-		blocks[i] = allocate_here(1 + i % 100);
-	// Free every other block, so shards grow, shrink and reuse slots.
+		blocks[i] = allocate_deep(i % DEPTHS, 1 + i % 100);
+	// Free every other block, so shards reuse slots.
 	for (int i = 0; i < N; i += 2)
 		free(blocks[i]);
 	for (int i = 0; i < N; i += 2)
-		blocks[i] = allocate_here(1 + i % 100);
+		blocks[i] = allocate_deep(i % DEPTHS, 1 + i % 100);
 	struct tm_table *t = snapshot_table();
 	const struct tm_trace *traces = tm_table_traces(t, &n);
 	size_t found = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(function_of(traces[i].traceback->frames[0]),
-			   "allocate_here") != 0)
+		const struct tm_traceback *tb = traces[i].traceback;
+		if (!tb->nframe ||
+		    strcmp(function_of(tb->frames[0]), "allocate_here") != 0)
 			continue;
 		found++;
 		assert_in_range(traces[i].size, 1, 100);
+		// allocate_here, then as many allocate_deep frames as the
+		// depth (up to the limit of 16), then the test.
+		assert_true(tb->nframe >= 2);
+		assert_string_equal(function_of(tb->frames[1]),
+				    "allocate_deep");
 	}
 	assert_int_equal(found, N);
+	assert_int_equal(tm_table_damage(t)->traces_bad, 0);
+	assert_true(tm_table_traceback_count(t) >= DEPTHS);
 	assert_int_equal(tm_table_damage(t)->shards_inconsistent, 0);
 	tm_table_destroy(t);
 	for (int i = 0; i < N; i++)
 		free(blocks[i]);
+}
+
+// Giving a block of a page and a half back to the kernel must not touch the
+// block after it (the kernel works in whole pages).
+static void test_region_free_keeps_neighbours(void **state)
+{
+	struct tm_region region;
+
+	assert_int_equal(tm_region_map(&region, NULL), 0);
+	// Offset 0 is the header's in a real table (and means failure).
+	assert_int_equal(tm_region_alloc(&region, 4096, 4096), 0);
+	for (size_t size = 4096; size <= 4 * 4096; size += 1024) {
+		uint64_t big = tm_region_alloc_block(&region, 5, size);
+		uint64_t small = tm_region_alloc(&region, 64, 8);
+		assert_true(big && small);
+		memset(tm_region_ptr(&region, small), 0xa5, 64);
+		tm_region_free_block(&region, 5, big, size);
+		uint8_t *p = tm_region_ptr(&region, small);
+		for (int i = 0; i < 64; i++)
+			assert_int_equal(p[i], 0xa5);
+		// Reused blocks come back zeroed.
+		uint64_t again = tm_region_alloc_block(&region, 5, size);
+		assert_int_equal(again, big);
+		uint8_t *q = tm_region_ptr(&region, again);
+		for (size_t i = 0; i < size; i++)
+			assert_int_equal(q[i], 0);
+		tm_region_free_block(&region, 5, again, size);
+		// Each size gets a list of its own.
+		tm_region_alloc_block(&region, 5, size);
+	}
+	tm_region_unmap(&region);
 }
 
 #define THREADS 8
@@ -447,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_tracemalloc_memory_reports_the_table, restart),
 		cmocka_unit_test_setup(test_growth_keeps_every_trace, restart),
+		cmocka_unit_test(test_region_free_keeps_neighbours),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
 	};
