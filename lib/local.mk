@@ -35,7 +35,8 @@ READER_ONLY_SOURCES = \
 	lib/util/error.c lib/util/cleanup.h \
 	lib/util/error.h \
 	lib/reader/source.h lib/reader/source.c lib/reader/source_buffer.c \
-	lib/reader/source_file.c lib/reader/cursor.h lib/reader/cursor.c \
+	lib/reader/source_file.c lib/reader/source_pid.c \
+	lib/reader/cursor.h lib/reader/cursor.c \
 	lib/reader/reader_internal.h lib/reader/schema.c \
 	lib/reader/locate.c lib/reader/decode.c
 READER_ONLY_SOURCES += \
@@ -49,5 +50,5 @@ lib_LTLIBRARIES += libtm.la
 libtm_la_SOURCES = $(READER_SOURCES)
 libtm_la_CPPFLAGS = $(READER_CPPFLAGS)
 libtm_la_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)
-libtm_la_LIBADD = $(LIBDW_LIBS) -lm
+libtm_la_LIBADD = $(LIBDW_LIBS) -lm -lstdc++
 libtm_la_LDFLAGS = -version-info 0:0:0

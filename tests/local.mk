@@ -28,7 +28,7 @@ tests_unit_test_decode_SOURCES = tests/unit/test_decode.c \
 tests_unit_test_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm
+tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
 
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
@@ -38,6 +38,67 @@ tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c \
 tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime
 tests_unit_test_runtime_CFLAGS = $(RUNTIME_CFLAGS) $(UBSAN_FLAGS)
 tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
-tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -ldl -lpthread
+tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++ -ldl \
+	-lpthread
 
 TESTS += tests/unit/test_decode tests/unit/test_runtime
+
+# --- end to end ------------------------------------------------------------
+# Programs run under LD_PRELOAD; they link nothing of ours unless they call
+# the control API.  -no-install: no libtool wrapper scripts in the way.
+# No sibling calls: a helper that ends in "return malloc(n)" must keep its
+# frame for the tests to name it.
+E2E_PROGRAM_FLAGS = -g -O1 -fno-omit-frame-pointer -fno-optimize-sibling-calls
+E2E_LINK_FLAGS = -no-install -rdynamic
+
+check_PROGRAMS += tests/tools/tm-probe
+tests_tools_tm_probe_SOURCES = tests/tools/tm-probe.c
+tests_tools_tm_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_tools_tm_probe_LDADD = libtm.la
+tests_tools_tm_probe_LDFLAGS = -no-install
+
+check_PROGRAMS += tests/programs/frames tests/programs/cxx \
+	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
+	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn
+tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_cxx_SOURCES = tests/programs/cxx.cc
+tests_programs_cxx_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_cxx_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_threads_LDADD = -lpthread
+tests_programs_forkexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_forkexec_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_forkexec_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_forkexec_LDADD = libtracemalloc.la -lpthread
+tests_programs_leaf_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_leaf_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_lifecycle_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_lifecycle_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_lifecycle_LDADD = -ldl
+tests_programs_sleeper_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_sleeper_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_churn_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_churn_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_churn_LDADD = -lpthread
+
+check_LTLIBRARIES += tests/programs/libplugin.la
+tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
+tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_libplugin_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+
+E2E_TESTS = \
+	tests/e2e/run-frames.sh \
+	tests/e2e/run-cxx.sh \
+	tests/e2e/run-threads.sh \
+	tests/e2e/run-forkexec.sh \
+	tests/e2e/run-lifecycle.sh \
+	tests/e2e/run-environment.sh \
+	tests/e2e/run-sigkill.sh \
+	tests/e2e/run-live-pid.sh \
+	tests/e2e/run-python.sh \
+	tests/e2e/run-crash-consistency.sh
+TESTS += $(E2E_TESTS)
+EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)

@@ -10,6 +10,10 @@
 
 #define UNKNOWN "<unknown>"
 
+// libstdc++'s demangler (cxxabi.h), declared here for C.
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+		     int *status);
+
 struct cached {
 	uint64_t pc;
 	struct tm_frame_info info;
@@ -87,6 +91,22 @@ static char *dup_or_unknown(const char *s)
 	return copy ? copy : (char *)UNKNOWN;
 }
 
+// C++ names read as the programmer wrote them: "make_widgets()".
+static char *function_name(const char *symbol)
+{
+	int status = -1;
+	char *demangled = NULL;
+
+	if (!symbol || !*symbol)
+		return (char *)UNKNOWN;
+	if (symbol[0] == '_' && symbol[1] == 'Z')
+		demangled = __cxa_demangle(symbol, NULL, NULL, &status);
+	if (demangled && status == 0)
+		return demangled;
+	free(demangled);
+	return dup_or_unknown(symbol);
+}
+
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		    struct tm_frame_info *info)
 {
@@ -107,7 +127,7 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 	info->pc = pc;
 	info->filename = dup_or_unknown(file);
 	info->lineno = file && line > 0 ? (unsigned)line : 0;
-	info->function = dup_or_unknown(function);
+	info->function = function_name(function);
 	info->module = dup_or_unknown(module);
 }
 

@@ -1,0 +1,55 @@
+# lib.sh: sourced by every tests/e2e/run-*.sh.  Gives a temporary folder
+# per test ($tmp), the paths of what the build made, and helpers.  Exit 77
+# means "skipped" to automake.
+set -eu
+
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-e2e.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+runtime=$top_builddir/.libs/libtracemalloc.so
+probe=$top_builddir/tests/tools/tm-probe
+programs=$top_builddir/tests/programs
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# Run a command traced, with a time limit: a hang is a failure.
+traced() {
+	timeout 120 env TRACEMALLOC="${NFRAME:-16}" LD_PRELOAD="$runtime" "$@"
+}
+
+# The trace file of the only process that wrote one into $1.
+only_file() {
+	set -- "$1"/trace.*
+	[ $# -eq 1 ] && [ -f "$1" ] || fail "expected one trace file, got: $*"
+	echo "$1"
+}
+
+# Decode a trace file into $2 and check the table is undamaged.
+probe_file() {
+	"$probe" file "$1" >"$2" || fail "tm-probe could not read $1"
+	grep -q '^damage in_flight=0 unreadable=0 inconsistent=0 bad=0 missing=0 modules_bad=0$' "$2" ||
+		fail "damage in $1: $(grep '^damage' "$2")"
+}
+
+# At least $2 lines of $1 match the extended regular expression $3.
+expect_count() {
+	n=$(grep -c -E -- "$3" "$1" || true)
+	[ "$n" -ge "$2" ] || fail "expected >= $2 lines matching '$3', got $n"
+}
+
+# Exactly $2 lines of $1 match $3.
+expect_exactly() {
+	n=$(grep -c -E -- "$3" "$1" || true)
+	[ "$n" -eq "$2" ] || fail "expected $2 lines matching '$3', got $n"
+}

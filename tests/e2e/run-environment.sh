@@ -1,0 +1,51 @@
+#!/bin/sh
+# Bad settings are reported in one line and never break the program.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+check_runs() {
+	# $1: TRACEMALLOC value, $2: expected stderr pattern ('' = silent)
+	out=$(TRACEMALLOC=$1 LD_PRELOAD="$runtime" \
+		timeout 60 sh -c 'echo hello; exit 3' 2>"$tmp/err") && status=0 ||
+		status=$?
+	[ "$out" = hello ] || fail "TRACEMALLOC=$1 changed the output: $out"
+	[ "$status" -eq 3 ] || fail "TRACEMALLOC=$1 changed the exit status"
+	if [ -n "$2" ]; then
+		grep -q -- "$2" "$tmp/err" || fail "TRACEMALLOC=$1: $(cat "$tmp/err")"
+		# One line per process (sh), never more.
+		[ "$(sort -u "$tmp/err" | wc -l)" -eq 1 ] ||
+			fail "TRACEMALLOC=$1 printed: $(cat "$tmp/err")"
+	else
+		[ ! -s "$tmp/err" ] || fail "TRACEMALLOC=$1 printed: $(cat "$tmp/err")"
+	fi
+}
+
+check_runs abc 'TRACEMALLOC=abc is not a number of frames in 1..128; tracing stays off'
+check_runs 129 'TRACEMALLOC=129 is not a number of frames in 1..128'
+check_runs -5 'is not a number of frames'
+check_runs 0 ''
+check_runs 16 ''
+
+# A trace file that cannot be created: reported, the program still runs.
+out=$(TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/no/such/dir/trace LD_PRELOAD="$runtime" \
+	timeout 60 sh -c 'echo hello' 2>"$tmp/err")
+[ "$out" = hello ] || fail "an unusable TRACEMALLOC_FILE broke the program"
+grep -q 'cannot start tracing: No such file or directory (TRACEMALLOC_FILE=' \
+	"$tmp/err" || fail "unexpected: $(cat "$tmp/err")"
+
+# A file that another live tracer holds is not taken over.
+TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/shared LD_PRELOAD="$runtime" \
+	"$programs/sleeper" >"$tmp/first" &
+first=$!
+i=0
+until grep -q ready "$tmp/first" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "sleeper did not start"; sleep 0.05
+done
+timeout 60 env TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/shared LD_PRELOAD="$runtime" \
+	"$programs/frames" >/dev/null 2>"$tmp/err"
+kill -9 $first; wait $first 2>/dev/null || true
+grep -q "TRACEMALLOC_FILE is in use by another process; writing $tmp/shared\.[0-9]* instead" \
+	"$tmp/err" || fail "unexpected: $(cat "$tmp/err")"
+probe_file "$tmp/shared" "$tmp/t1"
+expect_exactly "$tmp/t1" 1000 'frames=sleeper_block;main;'
+probe_file "$(ls "$tmp"/shared.*)" "$tmp/t2"
+expect_exactly "$tmp/t2" 1 'frames=leak_strdup;main;'

@@ -1,0 +1,61 @@
+// lifecycle.c: allocations at the edges of a program's life: in a
+// constructor before main, in a library loaded with dlopen (and closed
+// again), and in a signal handler interrupting allocations.
+//   lifecycle PLUGIN.so
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static void *early;
+
+__attribute__((noinline)) void *constructor_block(void)
+{
+	return malloc(6666);
+}
+
+__attribute__((constructor)) static void before_main(void)
+{
+	early = constructor_block();
+}
+
+static volatile sig_atomic_t handled;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	// Not async-signal-safe in general, but programs do it; the runtime
+	// must neither deadlock nor corrupt its table.
+	free(malloc(48));
+	handled++;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	void *h = dlopen(argv[1], RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "lifecycle: %s\n", dlerror());
+		return 1;
+	}
+	void *(*plugin_allocate)(void) =
+		(void *(*)(void))dlsym(h, "plugin_allocate");
+	plugin_allocate();
+	dlclose(h);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval every = { { 0, 200 }, { 0, 200 } };
+	setitimer(ITIMER_REAL, &every, NULL);
+	for (int i = 0; i < 2000000 && handled < 500; i++)
+		free(malloc((size_t)(i % 512) + 1));
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	printf("lifecycle handled=%d early=%p\n", (int)handled, early);
+	return 0;
+}
