@@ -1,1 +1,6 @@
-# bench/local.mk: benchmarks (not run by make check).
+# bench/local.mk: benchmarks, built with the project and run by bench/run
+# (never by make check: speed is shown as ratios, not asserted).
+noinst_PROGRAMS += bench/malloc-bench
+bench_malloc_bench_CFLAGS = $(AM_CFLAGS) -O2 -g -fno-optimize-sibling-calls
+bench_malloc_bench_LDADD = -lpthread -ldl
+EXTRA_DIST += bench/run bench/README.md

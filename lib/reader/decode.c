@@ -383,6 +383,9 @@ static struct tm_error *decode(struct tm_source *src, uint64_t base,
 			&t->tracebacks[(uintptr_t)t->traces[i].traceback];
 		t->info.traced_size += t->traces[i].size;
 	}
+	// The writer folds the peak in lazily (docs/layout.md, "header").
+	if (t->info.peak_size < t->info.traced_size)
+		t->info.peak_size = t->info.traced_size;
 out:
 	free(d.map.keys);
 	free(d.map.values);

@@ -139,7 +139,7 @@ struct tm_table_info {
 	unsigned traceback_limit;
 	unsigned unwind_limit;
 	uint64_t epoch;
-	uint64_t peak_size;
+	uint64_t peak_size;      /**< at least traced_size */
 	uint64_t untraced;       /**< allocations the table had no room for */
 	uint64_t traced_size;    /**< sum of the decoded traces' sizes */
 	uint64_t memory_size;    /**< bytes the writer used for the table */
