@@ -7,6 +7,7 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/guard.h lib/runtime/prim.h lib/runtime/prim.c \
 	lib/runtime/region.h lib/runtime/region.c lib/runtime/runtime.h \
 	lib/runtime/table.c lib/runtime/intern.c lib/runtime/unwind.c \
+	lib/runtime/stackcache.c \
 	lib/runtime/modules.c lib/runtime/record.c lib/runtime/control.c \
 	lib/runtime/hooks.c lib/runtime/env.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \

@@ -59,7 +59,8 @@ tests_tools_tm_probe_LDFLAGS = -no-install
 
 check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
-	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn
+	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
+	tests/programs/samestack
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -82,6 +83,8 @@ tests_programs_sleeper_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_churn_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_churn_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_churn_LDADD = -lpthread
+tests_programs_samestack_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_samestack_LDFLAGS = $(E2E_LINK_FLAGS)
 
 check_LTLIBRARIES += tests/programs/libplugin.la
 tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
@@ -99,6 +102,7 @@ E2E_TESTS = \
 	tests/e2e/run-sigkill.sh \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \
-	tests/e2e/run-crash-consistency.sh
+	tests/e2e/run-crash-consistency.sh \
+	tests/e2e/run-stack-cache.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)

@@ -310,6 +310,7 @@ int tm_start(int nframe)
 			goto out;
 		}
 		install_fork_handlers();
+		tm_stack_cache_init();
 		if ((err = setup_region()) < 0)
 			goto out;
 	}

@@ -22,7 +22,12 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 	const char *value = getenv("TRACEMALLOC");
 	char limit[21];
 
+	const char *cache = getenv("TRACEMALLOC_STACK_CACHE");
+
 	tm_hooks_init();
+	// "0" unwinds every stack in full: slower, for checking the cache.
+	if (cache && strcmp(cache, "0") == 0)
+		tm_stack_cache_enabled = 0;
 	if (file && *file) {
 		if (strlen(file) >= sizeof(file_template)) {
 			tm_diag("TRACEMALLOC_FILE is too long; tracing stays "

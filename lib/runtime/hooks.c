@@ -127,7 +127,8 @@ TM_PUBLIC TM_RUNTIME_TEXT void *malloc(size_t size)
 		return real_malloc(size);
 	void *p = real_malloc(size);
 	if (p)
-		tm_record(0, (uintptr_t)p, size);
+		tm_record(0, (uintptr_t)p, size,
+			  __builtin_frame_address(0));
 	tm_guard_leave();
 	return p;
 }
@@ -143,7 +144,8 @@ TM_PUBLIC TM_RUNTIME_TEXT void *calloc(size_t count, size_t size)
 		return real_calloc(count, size);
 	void *p = real_calloc(count, size);
 	if (p)
-		tm_record(0, (uintptr_t)p, count * size);
+		tm_record(0, (uintptr_t)p, count * size,
+			  __builtin_frame_address(0));
 	tm_guard_leave();
 	return p;
 }
@@ -186,7 +188,8 @@ TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
 	bool had = p && tm_forget(0, (uintptr_t)p, &old);
 	void *q = real_realloc(p, size);
 	if (q) {
-		tm_record(0, (uintptr_t)q, size);
+		tm_record(0, (uintptr_t)q, size,
+			  __builtin_frame_address(0));
 	} else if (had && size != 0) {
 		// The block did not move and was not freed: it keeps its trace.
 		int64_t delta;
@@ -217,7 +220,8 @@ TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 		return real_posix_memalign(ret, align, size);
 	int err = real_posix_memalign(ret, align, size);
 	if (err == 0)
-		tm_record(0, (uintptr_t)*ret, size);
+		tm_record(0, (uintptr_t)*ret, size,
+			  __builtin_frame_address(0));
 	tm_guard_leave();
 	return err;
 }
@@ -232,7 +236,8 @@ TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 			return real args;                                      \
 		void *p = real args;                                           \
 		if (p)                                                         \
-			tm_record(0, (uintptr_t)p, size);                      \
+			tm_record(0, (uintptr_t)p, size,                       \
+				  __builtin_frame_address(0));                 \
 		tm_guard_leave();                                              \
 		return p;                                                      \
 	}

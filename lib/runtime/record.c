@@ -8,23 +8,48 @@
 
 #include <errno.h>
 
+int tm_stack_cache_enabled = 1;
+
+// The interned traceback of the current stack, or 0 if none could be made.
+static TM_RUNTIME_TEXT uint32_t current_traceback(const void *hook_frame,
+						  uint64_t epoch)
+{
+	uint32_t ref = tm_stack_cache_enabled
+			       ? tm_stack_cache_find(hook_frame, epoch)
+			       : 0;
+	if (ref)
+		return ref;
+
+	struct tm_stack stack;
+	uint64_t frames[TM_MAX_NFRAME];
+	unsigned total;
+	bool fresh;
+	tm_capture(&stack);
+	unsigned n = tm_frames_of(&stack, frames, (unsigned)tm_rt.nframe,
+				  &total);
+	ref = tm_intern(frames, n, total, epoch, &fresh);
+	if (!ref)
+		return 0;
+	if (tm_stack_cache_enabled)
+		tm_stack_cache_store(hook_frame, stack.pcs, stack.count,
+				     stack.count < TM_STACK_CAPACITY, ref,
+				     epoch);
+	if (fresh && !tm_modules_cover(frames, n))
+		tm_modules_refresh();
+	return ref;
+}
+
 TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address,
-			       uint64_t size)
+			       uint64_t size, const void *hook_frame)
 {
 	// Read the epoch first: a clear after this point makes the table
 	// refuse the trace instead of storing a dangling traceback.
 	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);
-	uint64_t frames[TM_MAX_NFRAME];
-	unsigned total;
-	unsigned n = tm_unwind(frames, (unsigned)tm_rt.nframe, &total);
-	bool fresh;
-	uint32_t ref = tm_intern(frames, n, total, epoch, &fresh);
+	uint32_t ref = current_traceback(hook_frame, epoch);
 	int64_t delta;
 
 	if (ref && tm_table_put(domain, address, size, ref, epoch, &delta)) {
 		tm_account(delta);
-		if (fresh && !tm_modules_cover(frames, n))
-			tm_modules_refresh();
 		return true;
 	}
 	if (__atomic_load_n(&tm_rt.epoch, __ATOMIC_RELAXED) == epoch)
@@ -48,7 +73,7 @@ TM_RUNTIME_TEXT int tm_track(unsigned int domain, uintptr_t ptr, size_t size)
 	if (!ptr)
 		return -EINVAL;
 	bool entered = tm_guard_enter();
-	bool stored = tm_record(domain, ptr, size);
+	bool stored = tm_record(domain, ptr, size, __builtin_frame_address(0));
 	if (entered)
 		tm_guard_leave();
 	return stored ? 0 : -ENOMEM;

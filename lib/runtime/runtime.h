@@ -6,6 +6,7 @@
 #define TM_RUNTIME_RUNTIME_H
 
 #include "region.h"
+#include "tm/tracemalloc.h"
 #include "tm_layout.h"
 
 #include <stdbool.h>
@@ -86,8 +87,29 @@ static inline const struct tm_traceback_rec *tm_traceback_get(uint32_t ref)
 }
 
 // unwind.c: the caller's stack, without the runtime and allocator wrappers.
+// A capture has room past TM_UNWIND_LIMIT for the frames dropped from its
+// top, so total_nframe counts up to TM_UNWIND_LIMIT frames of the program's.
+#define TM_STACK_CAPACITY (TM_UNWIND_LIMIT + 32)
+struct tm_stack {
+	void *pcs[TM_STACK_CAPACITY]; // innermost first
+	unsigned count;
+};
 int tm_unwind_init(void);
-unsigned tm_unwind(uint64_t *frames, unsigned max, unsigned *total);
+void tm_capture(struct tm_stack *stack);
+// Up to @max frames from the first one outside the runtime and the C and
+// C++ runtime libraries; *@total counts them all (capped).
+unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
+		      unsigned max, unsigned *total);
+
+// stackcache.c: per-thread memory of recent stacks (see the file).
+// @hook_frame is the allocator hook's frame address, whose return-address
+// slot identifies the stack.
+void tm_stack_cache_init(void);
+uint32_t tm_stack_cache_find(const void *hook_frame, uint64_t epoch);
+void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
+			  unsigned count, bool complete, uint32_t ref,
+			  uint64_t epoch);
+extern int tm_stack_cache_enabled;
 
 // modules.c: the module map stored in the region.
 void tm_modules_refresh(void);
@@ -98,7 +120,9 @@ void tm_modules_clear_locked(void);
 void tm_account(int64_t delta);
 
 // record.c: trace an allocation or forget one (the caller holds the guard).
-bool tm_record(uint32_t domain, uint64_t address, uint64_t size);
+// @hook_frame: __builtin_frame_address(0) of the hook the program called.
+bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
+	       const void *hook_frame);
 bool tm_forget(uint32_t domain, uint64_t address, struct tm_trace_found *ret);
 
 // hooks.c: resolve the real allocator.

@@ -109,30 +109,32 @@ int tm_unwind_init(void)
 	return capture ? 0 : -1;
 }
 
-TM_RUNTIME_TEXT unsigned tm_unwind(uint64_t *frames, unsigned max,
-				   unsigned *total)
+TM_RUNTIME_TEXT void tm_capture(struct tm_stack *stack)
 {
-	// Room for the wrapper frames dropped below, so total_nframe counts
-	// up to TM_UNWIND_LIMIT frames of the program's own.
-	void *stack[TM_UNWIND_LIMIT + 32];
-	int depth = capture(stack, (int)(sizeof(stack) / sizeof(stack[0])));
-	int first = 0;
+	int n = capture(stack->pcs, TM_STACK_CAPACITY);
+	stack->count = n > 0 ? (unsigned)n : 0;
+}
+
+unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
+		      unsigned max, unsigned *total)
+{
+	unsigned depth = stack->count, first = 0;
 
 	while (first < depth &&
-	       in_ranges((uintptr_t)stack[first], wrapper_count))
+	       in_ranges((uintptr_t)stack->pcs[first], wrapper_count))
 		first++;
 	// Memory the C library allocates for itself with no caller of ours
 	// on the stack still gets its frames, minus the runtime's.
 	if (first == depth) {
 		first = 0;
 		while (first < depth &&
-		       in_ranges((uintptr_t)stack[first], runtime_ranges))
+		       in_ranges((uintptr_t)stack->pcs[first], runtime_ranges))
 			first++;
 	}
 	unsigned n = 0;
-	for (int i = first; i < depth && n < max; i++)
-		frames[n++] = (uint64_t)(uintptr_t)stack[i];
-	*total = (unsigned)(depth - first);
+	for (unsigned i = first; i < depth && n < max; i++)
+		frames[n++] = (uint64_t)(uintptr_t)stack->pcs[i];
+	*total = depth - first;
 	if (*total > TM_UNWIND_LIMIT)
 		*total = TM_UNWIND_LIMIT;
 	return n;
