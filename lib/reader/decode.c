@@ -158,6 +158,29 @@ static bool traceback_at(struct decoder *d, uint64_t offset,
 	return true;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	const struct tm_trace *x = a, *y = b;
+
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	return (x->address > y->address) - (x->address < y->address);
+}
+
+// A shard frozen while it moved an entry back over a removed one may show
+// that entry twice; keep one.
+static void drop_duplicates(struct tm_table *t, size_t start)
+{
+	size_t n = t->trace_count - start, kept = 0;
+	struct tm_trace *traces = t->traces + start;
+
+	qsort(traces, n, sizeof(*traces), by_key);
+	for (size_t i = 0; i < n; i++)
+		if (!kept || by_key(&traces[kept - 1], &traces[i]) != 0)
+			traces[kept++] = traces[i];
+	t->trace_count = start + kept;
+}
+
 static struct tm_error *decode_shard(struct decoder *d, const uint8_t *rec)
 {
 	const struct tm_schema *s = d->schema;
@@ -185,6 +208,7 @@ static struct tm_error *decode_shard(struct decoder *d, const uint8_t *rec)
 		return NULL;
 	}
 	uint64_t seen = 0, seen_size = 0;
+	size_t start = t->trace_count;
 	for (uint64_t i = 0; i < capacity; i++) {
 		const uint8_t *slot = im->bytes + slots + i * stride;
 		uint64_t ref = tm_field(s, TM_RECORD_TRACE, TRACE_traceback,
@@ -212,7 +236,9 @@ static struct tm_error *decode_shard(struct decoder *d, const uint8_t *rec)
 		seen++;
 		seen_size += tr->size;
 	}
-	if (!in_flight && (seen != count || seen_size != size))
+	if (in_flight)
+		drop_duplicates(t, start);
+	else if (seen != count || seen_size != size)
 		dmg->shards_inconsistent++;
 	return NULL;
 }

@@ -242,16 +242,14 @@ static size_t footprint(size_t size)
 uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 			       size_t size)
 {
+	struct tm_free_list *free = &region->free_lists[list];
 	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
 	size_t bytes = footprint(size);
 	uint64_t offset;
 
 	tm_spin_lock(&region->lock);
-	offset = region->free_lists[list];
-	if (offset) {
-		uint64_t *block = tm_region_ptr(region, offset);
-		region->free_lists[list] = block[0];
-		block[0] = 0;
+	if (free->count) {
+		offset = free->blocks[--free->count];
 		if (paged)
 			region->released -= bytes;
 	} else {
@@ -268,11 +266,12 @@ uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 void tm_region_free_block(struct tm_region *region, unsigned list,
 			  uint64_t offset, size_t size)
 {
-	uint8_t *block = tm_region_ptr(region, offset);
+	struct tm_free_list *free = &region->free_lists[list];
 	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
 	size_t bytes = footprint(size);
 
 	if (paged) {
+		uint8_t *block = tm_region_ptr(region, offset);
 		if (region->fd < 0)
 			madvise(block, bytes, MADV_DONTNEED);
 		else
@@ -281,10 +280,10 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 				  (off_t)offset, (off_t)bytes);
 	}
 	tm_spin_lock(&region->lock);
-	*(uint64_t *)block = region->free_lists[list];
-	region->free_lists[list] = offset;
 	if (paged)
 		region->released += bytes;
+	if (free->count < TM_REGION_FREE_BLOCKS)
+		free->blocks[free->count++] = offset;
 	tm_spin_unlock(&region->lock);
 }
 

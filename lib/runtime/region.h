@@ -14,6 +14,14 @@
 
 #define TM_REGION_PATH_MAX 4096
 #define TM_REGION_FREE_LISTS 96
+// Free blocks a list remembers; more are forgotten (their pages are still
+// given back to the kernel, and still count as released).
+#define TM_REGION_FREE_BLOCKS 64
+
+struct tm_free_list {
+	uint32_t count;
+	uint64_t blocks[TM_REGION_FREE_BLOCKS]; // offsets
+};
 
 struct tm_region {
 	uint8_t *base;
@@ -23,7 +31,9 @@ struct tm_region {
 	int fd;            // -1 when anonymous
 	uint32_t lock;     // guards everything below and the free lists
 	size_t released;   // bytes of free blocks given back to the kernel
-	uint64_t free_lists[TM_REGION_FREE_LISTS]; // offsets, 0 ends a list
+	// Kept here, not in the blocks: writing a link into a released block
+	// would make a page of it resident again.
+	struct tm_free_list free_lists[TM_REGION_FREE_LISTS];
 	char path[TM_REGION_PATH_MAX];
 };
 

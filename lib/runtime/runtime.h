@@ -14,13 +14,9 @@
 #include <stdint.h>
 
 // Traces are spread over this many independently locked shards, so threads
-// rarely wait for each other.
+// rarely wait for each other (table.c).
 #define TM_SHARD_BITS 6
 #define TM_SHARD_COUNT (1u << TM_SHARD_BITS)
-// A shard's first slot array, made on its first insert.  256 slots of 24
-// bytes fill whole pages, so every array a shard outgrows goes back to the
-// kernel (region.c) instead of staying resident as dead memory.
-#define TM_SHARD_INITIAL_CAPACITY 256
 
 struct tm_intern {
 	uint32_t lock;
@@ -30,18 +26,21 @@ struct tm_intern {
 };
 
 struct tm_runtime {
+	// Read on every allocation and rarely written: a cache line of their
+	// own, so writes elsewhere never make threads fetch it again.
+	struct {
+		int tracing;
+		int nframe;
+		uint64_t epoch;      // changes when every trace is dropped
+		uint64_t peak_epoch; // changes when the peak is reset
+		struct tm_shard_rec *shards;
+		struct tm_header_rec *header;
+	} __attribute__((aligned(64)));
+
+	uint64_t peak __attribute__((aligned(64)));
 	struct tm_region region;
-	struct tm_header_rec *header;
-	struct tm_shard_rec *shards;
 	struct tm_intern intern;
 	size_t fixed_size;   // region bytes that clear_traces keeps
-
-	int tracing;         // read on every allocation
-	int nframe;
-	uint64_t epoch;      // changes when every trace is dropped
-	uint64_t peak_epoch; // changes when the peak is reset
-	uint64_t peak;
-
 	uint32_t control_lock; // serializes start, stop, clear, snapshot
 	uint32_t module_lock;
 };

@@ -1,11 +1,23 @@
 // table.c: the trace table writer.  Traces live in TM_SHARD_COUNT
 // open-addressing tables with linear probing (docs/layout.md, "Shards").
 //
+// Sharding: a block's shard comes from a hash of its whole address, so even
+// a few hundred blocks spread over every shard and each shard stays small.
+// (Choosing shards by the megabyte a block lies in, to keep each thread's
+// blocks in its own shards, measured slower: the shards it fills are fuller
+// and closing holes in them costs more than the shared cache lines do.)
+//
+// Sizing: capacities grow 1.5x in whole pages and a shard grows past 11/16
+// full, so slots are 46% to 69% used (24 bytes a slot, 35 to 52 bytes a
+// trace).  Removal shifts later entries back instead of leaving tombstones;
+// fuller tables would make the clusters it walks much longer.
+//
 // Crash consistency: a slot's traceback field is stored last with release
-// order and cleared first, so any slot naming a traceback is complete; a shard
-// keeps `seq` odd while it changes, so a frozen image tells which shards had
-// one operation in flight.  A grown slot array is published before the new
-// capacity, so a reader never walks past the array it sees.
+// order and cleared first, so a slot that names a traceback is complete; a
+// shard keeps `seq` odd while it changes, so a frozen image tells which
+// shards had one operation in flight (whose shifted entry a reader may see
+// twice).  A grown slot array is published before its capacity, so a
+// reader never walks past the array it sees.
 #include "runtime.h"
 
 #include "prim.h"
@@ -13,13 +25,16 @@
 #include <errno.h>
 #include <string.h>
 
-#define MAX_LOAD_NUM 7 // grow past 7/8 full, tombstones included
-#define MAX_LOAD_DEN 8
+#define INITIAL_CAPACITY 256
+#define MAX_LOAD_NUM 11
+#define MAX_LOAD_DEN 16
+// Slot arrays are whole pages from here on: 512 * 24 = 3 pages.
+#define CAPACITY_STEP 512
 
 static inline uint64_t mix(uint64_t x)
 {
-	// murmur3's finalizer: malloc addresses are 16-byte aligned and
-	// clustered; every bit of the hash must depend on all of them.
+	// murmur3's finalizer: malloc addresses are aligned and clustered;
+	// every bit of the result must depend on all of them.
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
@@ -28,14 +43,22 @@ static inline uint64_t mix(uint64_t x)
 	return x;
 }
 
-static inline uint64_t key_hash(uint32_t domain, uint64_t address)
+static inline struct tm_shard_rec *shard_of(uint32_t domain, uint64_t address)
 {
-	return mix(address ^ ((uint64_t)domain << 48) ^ domain);
+	uint64_t h = mix(address ^ ((uint64_t)domain << 44));
+	return &tm_rt.shards[h >> (64 - TM_SHARD_BITS)];
 }
 
-static inline struct tm_shard_rec *shard_of(uint64_t hash)
+static inline uint64_t home_of(uint32_t domain, uint64_t address,
+			       uint64_t capacity)
 {
-	return &tm_rt.shards[hash >> (64 - TM_SHARD_BITS)];
+	// Fibonacci hashing spreads aligned addresses well enough for a
+	// home slot, and costs one multiply: removal recomputes it for every
+	// entry it walks past.
+	uint64_t h = ((address >> 3) ^ ((uint64_t)domain << 40)) *
+		     0x9e3779b97f4a7c15ULL;
+	// Lemire's reduction: any capacity, no division.
+	return (uint64_t)(((unsigned __int128)h * capacity) >> 64);
 }
 
 static inline struct tm_trace_rec *slots_of(const struct tm_shard_rec *shard)
@@ -56,10 +79,23 @@ static inline void shard_end(struct tm_shard_rec *shard)
 	tm_spin_unlock(&shard->lock);
 }
 
-// Slot arrays of one capacity share a free list; the list is log2(capacity).
-static unsigned slot_list(uint64_t capacity)
+static uint64_t next_capacity(uint64_t capacity)
 {
-	return (unsigned)__builtin_ctzll(capacity);
+	if (capacity < CAPACITY_STEP)
+		return capacity * 2;
+	uint64_t want = capacity + capacity / 2;
+	return (want + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
+}
+
+// Arrays of one capacity share a free list: the list is the capacity's
+// place in the growth sequence.
+static unsigned capacity_list(uint64_t capacity)
+{
+	unsigned list = 0;
+
+	for (uint64_t c = INITIAL_CAPACITY; c < capacity; c = next_capacity(c))
+		list++;
+	return list;
 }
 
 static size_t slot_bytes(uint64_t capacity)
@@ -67,26 +103,30 @@ static size_t slot_bytes(uint64_t capacity)
 	return capacity * sizeof(struct tm_trace_rec);
 }
 
-static struct tm_trace_rec *probe(struct tm_trace_rec *slots, uint64_t mask,
-				  uint64_t hash, uint32_t domain,
-				  uint64_t address, struct tm_trace_rec **reuse)
+static inline uint64_t step(uint64_t i, uint64_t capacity)
 {
-	struct tm_trace_rec *first_free = NULL;
+	return ++i == capacity ? 0 : i;
+}
 
-	for (uint64_t i = hash & mask;; i = (i + 1) & mask) {
+// The slot holding (domain, address), or NULL; *free_slot gets the empty
+// slot that ends the probe.
+static struct tm_trace_rec *probe(struct tm_trace_rec *slots,
+				  uint64_t capacity, uint32_t domain,
+				  uint64_t address,
+				  struct tm_trace_rec **free_slot)
+{
+	for (uint64_t i = home_of(domain, address, capacity);;
+	     i = step(i, capacity)) {
 		struct tm_trace_rec *slot = &slots[i];
 		uint32_t tb = slot->traceback;
 		if (tb == TM_TRACE_SLOT_EMPTY) {
-			if (reuse)
-				*reuse = first_free ? first_free : slot;
+			if (free_slot)
+				*free_slot = slot;
 			return NULL;
 		}
-		if (tb == TM_TRACE_SLOT_TOMBSTONE) {
-			if (!first_free)
-				first_free = slot;
-		} else if (slot->address == address && slot->domain == domain) {
+		if (slot->address == address && slot->domain == domain &&
+		    tb != TM_TRACE_SLOT_TOMBSTONE)
 			return slot;
-		}
 	}
 }
 
@@ -99,39 +139,31 @@ static void write_slot(struct tm_trace_rec *slot, uint32_t domain,
 	__atomic_store_n(&slot->traceback, traceback, __ATOMIC_RELEASE);
 }
 
-// Move the live traces into a fresh array big enough for one more.
+// Move the traces into a fresh, larger array.
 static bool grow(struct tm_shard_rec *shard)
 {
-	uint64_t capacity = shard->capacity;
-
-	if (!capacity)
-		capacity = TM_SHARD_INITIAL_CAPACITY;
-	while ((shard->count + 1) * 2 > capacity)
-		capacity *= 2;
+	uint64_t capacity = shard->capacity ? next_capacity(shard->capacity)
+					    : INITIAL_CAPACITY;
 	uint64_t offset = tm_region_alloc_block(&tm_rt.region,
-						slot_list(capacity),
+						capacity_list(capacity),
 						slot_bytes(capacity));
 	if (!offset)
 		return false;
 	struct tm_trace_rec *old = slots_of(shard);
 	struct tm_trace_rec *fresh = tm_region_ptr(&tm_rt.region, offset);
-	uint64_t mask = capacity - 1;
 	for (uint64_t i = 0; i < shard->capacity; i++) {
 		if (old[i].traceback <= TM_TRACE_SLOT_TOMBSTONE)
 			continue;
-		uint64_t h = key_hash(old[i].domain, old[i].address);
-		uint64_t j = h & mask;
+		uint64_t j = home_of(old[i].domain, old[i].address, capacity);
 		while (fresh[j].traceback != TM_TRACE_SLOT_EMPTY)
-			j = (j + 1) & mask;
+			j = step(j, capacity);
 		fresh[j] = old[i];
 	}
-	uint64_t old_offset = shard->slots;
-	uint64_t old_capacity = shard->capacity;
+	uint64_t old_offset = shard->slots, old_capacity = shard->capacity;
 	__atomic_store_n(&shard->slots, offset, __ATOMIC_RELEASE);
 	__atomic_store_n(&shard->capacity, capacity, __ATOMIC_RELEASE);
-	shard->tombstones = 0;
 	if (old_offset)
-		tm_region_free_block(&tm_rt.region, slot_list(old_capacity),
+		tm_region_free_block(&tm_rt.region, capacity_list(old_capacity),
 				     old_offset, slot_bytes(old_capacity));
 	return true;
 }
@@ -139,8 +171,7 @@ static bool grow(struct tm_shard_rec *shard)
 bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
 		  uint32_t traceback, uint64_t epoch, int64_t *delta)
 {
-	uint64_t hash = key_hash(domain, address);
-	struct tm_shard_rec *shard = shard_of(hash);
+	struct tm_shard_rec *shard = shard_of(domain, address);
 	bool stored = false;
 
 	shard_begin(shard);
@@ -148,13 +179,13 @@ bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
 	// the reference may point at memory that is gone.
 	if (__atomic_load_n(&tm_rt.epoch, __ATOMIC_RELAXED) != epoch)
 		goto out;
-	if ((shard->count + shard->tombstones + 1) * MAX_LOAD_DEN >
+	if ((shard->count + 1) * MAX_LOAD_DEN >
 		    shard->capacity * MAX_LOAD_NUM &&
 	    !grow(shard))
 		goto out;
-	struct tm_trace_rec *reuse = NULL;
-	struct tm_trace_rec *slot = probe(slots_of(shard), shard->capacity - 1,
-					  hash, domain, address, &reuse);
+	struct tm_trace_rec *empty = NULL;
+	struct tm_trace_rec *slot = probe(slots_of(shard), shard->capacity,
+					  domain, address, &empty);
 	if (slot) {
 		// A block we never saw freed: replace its trace in place.
 		__atomic_store_n(&slot->traceback, TM_TRACE_SLOT_TOMBSTONE,
@@ -163,9 +194,7 @@ bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
 		shard->size += size - slot->size;
 		write_slot(slot, domain, address, size, traceback);
 	} else {
-		if (reuse->traceback == TM_TRACE_SLOT_TOMBSTONE)
-			shard->tombstones--;
-		write_slot(reuse, domain, address, size, traceback);
+		write_slot(empty, domain, address, size, traceback);
 		shard->count++;
 		shard->size += size;
 		*delta = (int64_t)size;
@@ -176,37 +205,52 @@ out:
 	return stored;
 }
 
+// Knuth's algorithm R: after emptying slot @hole, pull back each following
+// entry whose probe would otherwise pass over the hole.
+static void close_hole(struct tm_trace_rec *slots, uint64_t capacity,
+		       uint64_t hole)
+{
+	for (uint64_t j = step(hole, capacity);; j = step(j, capacity)) {
+		struct tm_trace_rec *entry = &slots[j];
+		if (entry->traceback == TM_TRACE_SLOT_EMPTY)
+			return;
+		uint64_t home = home_of(entry->domain, entry->address,
+					capacity);
+		// The entry may move if its home is not in (hole, j].
+		bool stays = hole <= j ? home > hole && home <= j
+				       : home > hole || home <= j;
+		if (stays)
+			continue;
+		write_slot(&slots[hole], entry->domain, entry->address,
+			   entry->size, entry->traceback);
+		__atomic_store_n(&entry->traceback, TM_TRACE_SLOT_EMPTY,
+				 __ATOMIC_RELEASE);
+		hole = j;
+	}
+}
+
 bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret)
 {
-	uint64_t hash = key_hash(domain, address);
-	struct tm_shard_rec *shard = shard_of(hash);
+	struct tm_shard_rec *shard = shard_of(domain, address);
+	struct tm_trace_rec *slot = NULL;
 
 	shard_begin(shard);
-	uint64_t mask = shard->capacity - 1;
-	struct tm_trace_rec *slots = slots_of(shard);
-	struct tm_trace_rec *slot = NULL;
-	if (shard->capacity)
-		slot = probe(slots, mask, hash, domain, address, NULL);
-	if (slot) {
-		ret->address = slot->address;
-		ret->size = slot->size;
-		ret->domain = slot->domain;
-		ret->traceback = slot->traceback;
-		// A tombstone followed by an empty slot ends no probe chain,
-		// so it can be empty itself.
-		uint64_t i = (uint64_t)(slot - slots);
-		if (slots[(i + 1) & mask].traceback == TM_TRACE_SLOT_EMPTY) {
+	if (shard->capacity) {
+		struct tm_trace_rec *slots = slots_of(shard);
+		slot = probe(slots, shard->capacity, domain, address, NULL);
+		if (slot) {
+			ret->address = slot->address;
+			ret->size = slot->size;
+			ret->domain = slot->domain;
+			ret->traceback = slot->traceback;
 			__atomic_store_n(&slot->traceback, TM_TRACE_SLOT_EMPTY,
 					 __ATOMIC_RELEASE);
-		} else {
-			__atomic_store_n(&slot->traceback,
-					 TM_TRACE_SLOT_TOMBSTONE,
-					 __ATOMIC_RELEASE);
-			shard->tombstones++;
+			close_hole(slots, shard->capacity,
+				   (uint64_t)(slot - slots));
+			shard->count--;
+			shard->size -= ret->size;
 		}
-		shard->count--;
-		shard->size -= ret->size;
 	}
 	shard_end(shard);
 	return slot != NULL;
@@ -218,33 +262,36 @@ static bool contains(const struct tm_trace_rec *slot, uint32_t domain,
 	if (slot->traceback <= TM_TRACE_SLOT_TOMBSTONE ||
 	    slot->domain != domain)
 		return false;
-	if (slot->address == address)
-		return true;
-	return address > slot->address && address - slot->address < slot->size;
+	return address >= slot->address && address - slot->address <
+						   (slot->size ? slot->size : 1);
+}
+
+static void copy_out(const struct tm_trace_rec *slot,
+		     struct tm_trace_found *ret)
+{
+	ret->address = slot->address;
+	ret->size = slot->size;
+	ret->domain = slot->domain;
+	ret->traceback = slot->traceback;
 }
 
 bool tm_table_find(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret)
 {
-	uint64_t hash = key_hash(domain, address);
-	struct tm_shard_rec *shard = shard_of(hash);
+	struct tm_shard_rec *shard = shard_of(domain, address);
 	bool found = false;
 
 	tm_spin_lock(&shard->lock);
-	struct tm_trace_rec *slot = NULL;
-	if (shard->capacity)
-		slot = probe(slots_of(shard), shard->capacity - 1, hash, domain,
-			     address, NULL);
-	if (slot) {
-		ret->address = slot->address;
-		ret->size = slot->size;
-		ret->domain = slot->domain;
-		ret->traceback = slot->traceback;
-		found = true;
+	if (shard->capacity) {
+		struct tm_trace_rec *slot = probe(slots_of(shard),
+						  shard->capacity, domain,
+						  address, NULL);
+		if (slot) {
+			copy_out(slot, ret);
+			found = true;
+		}
 	}
 	tm_spin_unlock(&shard->lock);
-	if (found)
-		return true;
 	// An interior address: look at every trace.
 	for (unsigned s = 0; s < TM_SHARD_COUNT && !found; s++) {
 		shard = &tm_rt.shards[s];
@@ -252,10 +299,7 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 		struct tm_trace_rec *slots = slots_of(shard);
 		for (uint64_t i = 0; i < shard->capacity; i++) {
 			if (contains(&slots[i], domain, address)) {
-				ret->address = slots[i].address;
-				ret->size = slots[i].size;
-				ret->domain = slots[i].domain;
-				ret->traceback = slots[i].traceback;
+				copy_out(&slots[i], ret);
 				found = true;
 				break;
 			}
