@@ -30,6 +30,15 @@ tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
 tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
 
+# The reader's fuzz target, with a replay-and-mutate main (see the file).
+check_PROGRAMS += tests/fuzz/fuzz_decode
+tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz_decode.c \
+	tests/unit/table_builder.h tests/unit/table_builder.c $(READER_SOURCES)
+tests_fuzz_fuzz_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_fuzz_fuzz_decode_LDFLAGS = $(ASAN_FLAGS)
+tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) -lm -lstdc++
+
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
 check_PROGRAMS += tests/unit/test_runtime
@@ -103,6 +112,7 @@ E2E_TESTS = \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \
 	tests/e2e/run-crash-consistency.sh \
-	tests/e2e/run-stack-cache.sh
+	tests/e2e/run-stack-cache.sh \
+	tests/e2e/run-fuzz.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)

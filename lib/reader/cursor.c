@@ -2,6 +2,7 @@
 #include "cursor.h"
 
 #include "error.h"
+#include "source.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,56 +20,106 @@ uint64_t tm_load_uint(const uint8_t *p, unsigned size, bool big_endian)
 	return v;
 }
 
+// How many bytes from @base the source's segments hold without a gap, or
+// @want if the source does not list its segments.
+static uint64_t available(const struct tm_source *src, uint64_t base,
+			  uint64_t want)
+{
+	uint64_t end = base;
+	bool grew = true;
+
+	if (!src->segment_count)
+		return want;
+	// Segments may come in any order; extend until nothing adjoins.
+	while (grew && end - base < want) {
+		grew = false;
+		for (size_t i = 0; i < src->segment_count; i++) {
+			const struct tm_segment *s = &src->segments[i];
+			if (s->start <= end && s->start + s->size > end) {
+				end = s->start + s->size;
+				grew = true;
+			}
+		}
+	}
+	return end - base < want ? end - base : want;
+}
+
+// Read page by page, marking what fails; a long run of failures ends the
+// attempt, so a wrong size cannot turn into millions of failed reads.
+#define MAX_FAILED_RUN 4096
+
+static struct tm_error *load_pages(struct tm_source *src, uint64_t base,
+				   struct tm_image *image,
+				   uint64_t *missing_bytes)
+{
+	uint64_t pages = (image->loaded + TM_IMAGE_PAGE - 1) / TM_IMAGE_PAGE;
+	unsigned failed_run = 0;
+
+	image->missing = calloc(pages ? pages : 1, 1);
+	if (!image->missing)
+		return &tm_enomem;
+	for (uint64_t p = 0; p < pages; p++) {
+		uint64_t off = p * TM_IMAGE_PAGE;
+		uint64_t n = image->loaded - off < TM_IMAGE_PAGE
+				     ? image->loaded - off
+				     : TM_IMAGE_PAGE;
+		struct tm_error *err =
+			failed_run < MAX_FAILED_RUN
+				? tm_source_read(src, image->bytes + off,
+						 base + off, n)
+				: &tm_enomem; // not tried: counted as missing
+		if (!err) {
+			failed_run = 0;
+			continue;
+		}
+		if (err != &tm_enomem)
+			tm_error_destroy(err);
+		failed_run++;
+		image->missing[p] = 1;
+		memset(image->bytes + off, 0, n);
+		*missing_bytes += n;
+	}
+	return NULL;
+}
+
 struct tm_error *tm_image_load(struct tm_source *src, uint64_t base,
-			       uint64_t size, bool big_endian, struct tm_image *image,
+			       uint64_t size, bool big_endian,
+			       struct tm_image *image,
 			       uint64_t *ret_missing_bytes)
 {
 	struct tm_error *err;
 	uint64_t missing_bytes = 0;
 
 	memset(image, 0, sizeof(*image));
-	if (size > SIZE_MAX || base + size < base)
+	if (base + size < base)
 		return tm_error_create(TM_ERR_BAD_TABLE,
 				       "trace table claims %llu bytes at 0x%llx, "
 				       "which cannot exist",
 				       (unsigned long long)size,
 				       (unsigned long long)base);
-	image->bytes = calloc(1, size ? size : 1);
+	image->size = size;
+	image->loaded = available(src, base, size);
+	image->big_endian = big_endian;
+	missing_bytes = size - image->loaded;
+	if (image->loaded > SIZE_MAX)
+		return &tm_enomem;
+	image->bytes = calloc(1, image->loaded ? (size_t)image->loaded : 1);
 	if (!image->bytes)
 		return tm_error_create(TM_ERR_NOMEM,
 				       "cannot hold the %llu-byte trace table "
 				       "in memory",
-				       (unsigned long long)size);
-	image->size = size;
-	image->big_endian = big_endian;
-	err = tm_source_read(src, image->bytes, base, size);
-	if (!err) {
-		*ret_missing_bytes = 0;
-		return NULL;
-	}
-	if (tm_error_code(err) == TM_ERR_NOMEM) {
-		tm_image_deinit(image);
-		return err;
-	}
-	tm_error_destroy(err);
-	// Part of the region is missing (a truncated core): take what is
-	// there page by page.
-	uint64_t pages = (size + TM_IMAGE_PAGE - 1) / TM_IMAGE_PAGE;
-	image->missing = calloc(pages ? pages : 1, 1);
-	if (!image->missing) {
-		tm_image_deinit(image);
-		return &tm_enomem;
-	}
-	for (uint64_t p = 0; p < pages; p++) {
-		uint64_t off = p * TM_IMAGE_PAGE;
-		uint64_t n = size - off < TM_IMAGE_PAGE ? size - off
-							: TM_IMAGE_PAGE;
-		err = tm_source_read(src, image->bytes + off, base + off, n);
+				       (unsigned long long)image->loaded);
+	err = tm_source_read(src, image->bytes, base, image->loaded);
+	if (err) {
+		bool nomem = tm_error_code(err) == TM_ERR_NOMEM;
+		tm_error_destroy(err);
+		// Part of the region is missing (a truncated core): take
+		// what is there page by page.
+		err = nomem ? &tm_enomem
+			    : load_pages(src, base, image, &missing_bytes);
 		if (err) {
-			tm_error_destroy(err);
-			image->missing[p] = 1;
-			memset(image->bytes + off, 0, n);
-			missing_bytes += n;
+			tm_image_deinit(image);
+			return err;
 		}
 	}
 	if (missing_bytes == size) {
@@ -93,7 +144,7 @@ void tm_image_deinit(struct tm_image *image)
 
 bool tm_image_ok(const struct tm_image *image, uint64_t offset, uint64_t n)
 {
-	if (offset > image->size || n > image->size - offset)
+	if (offset > image->loaded || n > image->loaded - offset)
 		return false;
 	if (image->missing && n) {
 		for (uint64_t p = offset / TM_IMAGE_PAGE;

@@ -15,14 +15,17 @@
 
 struct tm_image {
 	uint8_t *bytes;
-	uint64_t size;
-	uint8_t *missing; // one byte per page, 1 = unreadable; NULL if none
-	bool big_endian; // the table's byte order
+	uint64_t size;    // the region's size as the table claims it
+	uint64_t loaded;  // bytes held in `bytes`; the rest are missing
+	uint8_t *missing; // one byte per loaded page, 1 = unreadable, or NULL
+	bool big_endian;  // the table's byte order
 };
 
-// Read @size bytes of region at @base into @image.  Pages the source cannot
-// supply are left zero, marked missing and counted in @ret_missing_bytes; if
-// none can be read the result is an error.
+// Read @size bytes of region at @base into @image.  Only what the source's
+// segments hold from @base on is loaded, never more than that, however large
+// the table says it is.  Pages the source cannot supply are left zero,
+// marked missing and counted in @ret_missing_bytes; if none can be read the
+// result is an error.
 struct tm_error *tm_image_load(struct tm_source *src, uint64_t base,
 			       uint64_t size, bool big_endian, struct tm_image *image,
 			       uint64_t *ret_missing_bytes);

@@ -302,6 +302,24 @@ static void test_offsets_out_of_range(void **state)
 	builder_deinit(&b);
 }
 
+// A table that claims far more bytes than the source holds is read as far
+// as the source goes: no huge allocation, no millions of failed reads.
+static void test_claimed_size_beyond_source(void **state)
+{
+	struct builder b;
+
+	sample(&b);
+	builder_set(&b, TM_RECORD_HEADER, b.header, "region_size", 1ull << 39);
+	struct tm_table *t = decode_buffer(&b, b.used);
+	size_t n;
+	tm_table_traces(t, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(tm_table_damage(t)->bytes_unreadable,
+			 (1ull << 39) - b.used);
+	tm_table_destroy(t);
+	builder_deinit(&b);
+}
+
 static void test_module_cycle_ends(void **state)
 {
 	struct tb_record records[TM_RECORD_TYPE_COUNT];
@@ -341,6 +359,39 @@ static void test_in_flight_and_inconsistent_shards(void **state)
 	tm_table_traces(t, &n);
 	assert_int_equal(n, 3);
 	assert_int_equal(tm_table_damage(t)->shards_in_flight, 1);
+	assert_int_equal(tm_table_damage(t)->shards_inconsistent, 1);
+	tm_table_destroy(t);
+	builder_deinit(&b);
+}
+
+// A shard frozen while it moved an entry back shows it twice: read once.
+// The same duplicate in an idle shard is damage.
+static void test_moved_entry_seen_twice(void **state)
+{
+	struct tb_record records[TM_RECORD_TYPE_COUNT];
+	struct builder b;
+
+	builder_default_records(records);
+	builder_init(&b, records, false, 1);
+	uint32_t tb = builder_traceback(&b, frames_b, 1, 1);
+	builder_trace(&b, 0, 0, 0x1000, 10, tb);
+	builder_trace(&b, 0, 0, 0x2000, 20, tb);
+	builder_trace(&b, 0, 0, 0x2000, 20, tb);
+	builder_set(&b, TM_RECORD_SHARD, b.shards, "count", 2);
+	builder_set(&b, TM_RECORD_SHARD, b.shards, "size", 30);
+	builder_set(&b, TM_RECORD_SHARD, b.shards, "seq", 3);
+	builder_finish(&b);
+	struct tm_table *t = decode_buffer(&b, b.used);
+	size_t n;
+	tm_table_traces(t, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(tm_table_info(t)->traced_size, 30);
+	assert_int_equal(tm_table_damage(t)->shards_in_flight, 1);
+	assert_int_equal(tm_table_damage(t)->shards_inconsistent, 0);
+	tm_table_destroy(t);
+
+	builder_set(&b, TM_RECORD_SHARD, b.shards, "seq", 4);
+	t = decode_buffer(&b, b.used);
 	assert_int_equal(tm_table_damage(t)->shards_inconsistent, 1);
 	tm_table_destroy(t);
 	builder_deinit(&b);
@@ -442,8 +493,10 @@ int main(void)
 		cmocka_unit_test(test_missing_required_field),
 		cmocka_unit_test(test_truncated_region_is_partial),
 		cmocka_unit_test(test_offsets_out_of_range),
+		cmocka_unit_test(test_claimed_size_beyond_source),
 		cmocka_unit_test(test_module_cycle_ends),
 		cmocka_unit_test(test_in_flight_and_inconsistent_shards),
+		cmocka_unit_test(test_moved_entry_seen_twice),
 		cmocka_unit_test(test_impossible_traceback),
 		cmocka_unit_test(test_locate_scan),
 		cmocka_unit_test(test_locate_descriptor),
