@@ -172,8 +172,10 @@ static int by_key(const void *a, const void *b)
 static void drop_duplicates(struct tm_table *t, size_t start)
 {
 	size_t n = t->trace_count - start, kept = 0;
-	struct tm_trace *traces = t->traces + start;
 
+	if (n < 2)
+		return;
+	struct tm_trace *traces = t->traces + start;
 	qsort(traces, n, sizeof(*traces), by_key);
 	for (size_t i = 0; i < n; i++)
 		if (!kept || by_key(&traces[kept - 1], &traces[i]) != 0)

@@ -110,10 +110,9 @@ static inline uint64_t step(uint64_t i, uint64_t capacity)
 
 // The slot holding (domain, address), or NULL; *free_slot gets the empty
 // slot that ends the probe.
-static struct tm_trace_rec *probe(struct tm_trace_rec *slots,
-				  uint64_t capacity, uint32_t domain,
-				  uint64_t address,
-				  struct tm_trace_rec **free_slot)
+static inline __attribute__((always_inline)) struct tm_trace_rec *
+probe(struct tm_trace_rec *slots, uint64_t capacity, uint32_t domain,
+      uint64_t address, struct tm_trace_rec **free_slot)
 {
 	for (uint64_t i = home_of(domain, address, capacity);;
 	     i = step(i, capacity)) {
