@@ -45,6 +45,8 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address,
 	// Read the epoch first: a clear after this point makes the table
 	// refuse the trace instead of storing a dangling traceback.
 	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);
+	// The slot is likely a cache miss: overlap it with finding the stack.
+	tm_table_prefetch(domain, address);
 	uint32_t ref = current_traceback(hook_frame, epoch);
 	int64_t delta;
 

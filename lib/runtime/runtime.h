@@ -60,6 +60,8 @@ struct tm_trace_found {
 // no longer current.
 bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
 		  uint32_t traceback, uint64_t epoch, int64_t *delta);
+// Start loading the slot where (domain, address) will go.
+void tm_table_prefetch(uint32_t domain, uint64_t address);
 // Remove a trace; false if none.
 bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret);
