@@ -95,6 +95,13 @@ tests_programs_churn_LDADD = -lpthread
 tests_programs_samestack_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_samestack_LDFLAGS = $(E2E_LINK_FLAGS)
 
+# The static variant: frames linked with libtracemalloc.a, no preload.
+check_PROGRAMS += tests/programs/frames-static
+tests_programs_frames_static_SOURCES = tests/programs/frames.c
+tests_programs_frames_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_frames_static_LDFLAGS = -no-install -static-libtool-libs
+tests_programs_frames_static_LDADD = libtracemalloc.la -ldl -lpthread
+
 check_LTLIBRARIES += tests/programs/libplugin.la
 tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
 tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -113,6 +120,7 @@ E2E_TESTS = \
 	tests/e2e/run-python.sh \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
-	tests/e2e/run-fuzz.sh
+	tests/e2e/run-fuzz.sh \
+	tests/e2e/run-static.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)

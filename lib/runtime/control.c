@@ -400,7 +400,7 @@ size_t tm_get_tracemalloc_memory(void)
 		if (fork_handoff)
 			used += TM_LAYOUT_PAGE_SIZE;
 	}
-	return used + sizeof(tm_rt);
+	return used + tm_stack_cache_memory() + sizeof(tm_rt);
 }
 
 int tm_get_object_traceback(const void *ptr, struct tm_block *ret,

@@ -51,6 +51,8 @@ static __thread int thread_uncacheable
 
 // Caches of threads that exited, for new threads to reuse.
 static struct cache *free_caches;
+// Bytes mapped for caches, for tm_get_tracemalloc_memory().
+static size_t mapped_bytes;
 static uint32_t free_lock;
 static pthread_key_t exit_key;
 static int exit_key_ready;
@@ -65,6 +67,11 @@ static void release_cache(void *arg)
 	c->next_free = free_caches;
 	free_caches = c;
 	tm_spin_unlock(&free_lock);
+}
+
+size_t tm_stack_cache_memory(void)
+{
+	return __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED);
 }
 
 void tm_stack_cache_init(void)
@@ -115,6 +122,7 @@ static struct cache *get_cache(void)
 			return NULL;
 		}
 		c = p;
+		__atomic_fetch_add(&mapped_bytes, sizeof(*c), __ATOMIC_RELAXED);
 	}
 	memset(c, 0, sizeof(*c));
 	if (!stack_bounds(&c->stack_low, &c->stack_high)) {

@@ -58,8 +58,8 @@ TM_PUBLIC void tm_get_traced_memory(size_t *current, size_t *peak);
 /** Set the peak to the current traced size. */
 TM_PUBLIC void tm_reset_peak(void);
 
-/** Bytes of memory the runtime uses to store traces, tracebacks and its
- * own state: everything it maps, as it maps it. */
+/** Bytes of memory the runtime uses: the trace table's resident pages (traces,
+ * tracebacks, module map), the per-thread stack caches and its own state. */
 TM_PUBLIC size_t tm_get_tracemalloc_memory(void);
 
 /** The traced block that contains an address. */
