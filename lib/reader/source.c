@@ -18,6 +18,19 @@ struct tm_error *tm_source_create(tm_read_fn read, void *arg,
 	return NULL;
 }
 
+struct tm_error *tm_source_create_owned(tm_read_fn read, void *arg,
+					void (*release)(void *arg),
+					struct tm_source **ret)
+{
+	struct tm_error *err = tm_source_create(read, arg, ret);
+
+	if (err)
+		release(arg);
+	else
+		(*ret)->release = release;
+	return err;
+}
+
 void tm_source_destroy(struct tm_source *src)
 {
 	if (!src)

@@ -19,4 +19,10 @@ struct tm_source {
 	size_t segment_count, segment_capacity;
 };
 
+// A source that owns @arg: @release(@arg) runs when the source is destroyed,
+// or right away if creating it fails.
+struct tm_error *tm_source_create_owned(tm_read_fn read, void *arg,
+					void (*release)(void *arg),
+					struct tm_source **ret);
+
 #endif // TM_READER_SOURCE_H

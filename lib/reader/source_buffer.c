@@ -38,11 +38,8 @@ struct tm_error *tm_source_buffer_create(const void *data, size_t size,
 	if (!b)
 		return &tm_enomem;
 	*b = (struct buffer){ data, size, base };
-	if ((err = tm_source_create(buffer_read, b, &src))) {
-		free(b);
+	if ((err = tm_source_create_owned(buffer_read, b, free, &src)))
 		return err;
-	}
-	src->release = free;
 	if ((err = tm_source_add_segment(src, base, size))) {
 		tm_source_destroy(src);
 		return err;

@@ -89,11 +89,8 @@ struct tm_error *tm_source_file_create(const char *path,
 		return &tm_enomem;
 	}
 	*f = (struct file){ fd, (uint64_t)st.st_size, copy };
-	if ((err = tm_source_create(file_read, f, &src))) {
-		file_release(f);
+	if ((err = tm_source_create_owned(file_read, f, file_release, &src)))
 		return err;
-	}
-	src->release = file_release;
 	if ((err = tm_source_add_segment(src, 0, f->size))) {
 		tm_source_destroy(src);
 		return err;

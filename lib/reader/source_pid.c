@@ -107,11 +107,8 @@ struct tm_error *tm_source_pid_create(int pid, struct tm_source **ret)
 	if (!p)
 		return &tm_enomem;
 	*p = (struct process){ pid, -1 };
-	if ((err = tm_source_create(pid_read, p, &src))) {
-		free(p);
+	if ((err = tm_source_create_owned(pid_read, p, pid_release, &src)))
 		return err;
-	}
-	src->release = pid_release;
 	if ((err = add_maps(src, pid))) {
 		tm_source_destroy(src);
 		return err;

@@ -53,3 +53,13 @@ expect_exactly() {
 	n=$(grep -c -E -- "$3" "$1" || true)
 	[ "$n" -eq "$2" ] || fail "expected $2 lines matching '$3', got $n"
 }
+
+# Wait (at most 10 s) until file $1 has a line matching $2.
+wait_for() {
+	i=0
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || fail "no '$2' in $1 after 10 s"
+		sleep 0.05
+	done
+}

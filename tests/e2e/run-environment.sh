@@ -36,10 +36,7 @@ grep -q 'cannot start tracing: No such file or directory (TRACEMALLOC_FILE=' \
 TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/shared LD_PRELOAD="$runtime" \
 	"$programs/sleeper" >"$tmp/first" &
 first=$!
-i=0
-until grep -q ready "$tmp/first" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 200 ] || fail "sleeper did not start"; sleep 0.05
-done
+wait_for "$tmp/first" ready
 timeout 60 env TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/shared LD_PRELOAD="$runtime" \
 	"$programs/frames" >/dev/null 2>"$tmp/err"
 kill -9 $first; wait $first 2>/dev/null || true

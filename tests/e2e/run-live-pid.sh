@@ -6,10 +6,7 @@ TRACEMALLOC=8 LD_PRELOAD="$runtime" "$programs/sleeper" >"$tmp/out" \
 	2>"$tmp/err" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-until grep -q ready "$tmp/out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 200 ] || fail "sleeper did not start"; sleep 0.05
-done
+wait_for "$tmp/out" ready
 "$probe" pid $pid >"$tmp/table" || fail "tm-probe pid failed"
 # Reading a process must leave it running.
 kill -0 $pid 2>/dev/null || {

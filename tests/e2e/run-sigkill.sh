@@ -5,10 +5,7 @@
 TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/trace.%p LD_PRELOAD="$runtime" \
 	"$programs/sleeper" >"$tmp/out" &
 pid=$!
-i=0
-until grep -q ready "$tmp/out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 200 ] || fail "sleeper did not start"; sleep 0.05
-done
+wait_for "$tmp/out" ready
 kill -9 $pid
 wait $pid 2>/dev/null || true
 probe_file "$tmp/trace.$pid" "$tmp/table"
