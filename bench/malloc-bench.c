@@ -108,9 +108,8 @@ static uint64_t resident_of(uint64_t address)
 
 static void report_table(size_t live)
 {
-	size_t (*memory)(void) =
-		(size_t(*)(void))dlsym(RTLD_DEFAULT,
-				       "tm_get_tracemalloc_memory");
+	size_t (*memory)(void) = (size_t(*)(void))dlsym(
+		RTLD_DEFAULT, "tm_get_tracemalloc_memory");
 	const uint64_t *desc = dlsym(RTLD_DEFAULT, "__tracemalloc_descriptor");
 
 	if (!memory || !desc)

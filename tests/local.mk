@@ -122,5 +122,6 @@ E2E_TESTS = \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-static.sh
-TESTS += $(E2E_TESTS)
-EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
+TESTS += $(E2E_TESTS) tests/style/run-format.sh
+EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
+	.clang-format .editorconfig

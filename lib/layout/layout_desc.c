@@ -12,26 +12,25 @@
 #define TRACEBACK_FIELD(type, name) FIELD_DESC(tm_traceback_rec, type, name)
 #define MODULE_FIELD(type, name) FIELD_DESC(tm_module_rec, type, name)
 
-static const struct tm_layout_field header_fields[] = {
-	TM_HEADER_FIELDS(HEADER_FIELD)
-};
-static const struct tm_layout_field shard_fields[] = {
-	TM_SHARD_FIELDS(SHARD_FIELD)
-};
-static const struct tm_layout_field trace_fields[] = {
-	TM_TRACE_FIELDS(TRACE_FIELD)
-};
+static const struct tm_layout_field header_fields[] = { TM_HEADER_FIELDS(
+	HEADER_FIELD) };
+static const struct tm_layout_field shard_fields[] = { TM_SHARD_FIELDS(
+	SHARD_FIELD) };
+static const struct tm_layout_field trace_fields[] = { TM_TRACE_FIELDS(
+	TRACE_FIELD) };
 static const struct tm_layout_field traceback_fields[] = {
-	TM_TRACEBACK_FIELDS(TRACEBACK_FIELD)
-	{ "frames", (uint32_t)offsetof(struct tm_traceback_rec, frames),
-	  sizeof(uint64_t), TM_FIELD_FLAG_TRAILING_ARRAY },
+	TM_TRACEBACK_FIELDS(TRACEBACK_FIELD){
+		"frames", (uint32_t)offsetof(struct tm_traceback_rec, frames),
+		sizeof(uint64_t), TM_FIELD_FLAG_TRAILING_ARRAY },
 };
-static const struct tm_layout_field module_fields[] = {
-	TM_MODULE_FIELDS(MODULE_FIELD)
-};
+static const struct tm_layout_field module_fields[] = { TM_MODULE_FIELDS(
+	MODULE_FIELD) };
 
 #define RECORD(name, rec, fields)                                              \
-	{ name, sizeof(struct rec), sizeof(fields) / sizeof(fields[0]), fields }
+	{                                                                      \
+		name, sizeof(struct rec), sizeof(fields) / sizeof(fields[0]),  \
+			fields                                                 \
+	}
 
 const struct tm_layout_record tm_layout_records[TM_RECORD_TYPE_COUNT] = {
 	[TM_RECORD_HEADER] = RECORD("header", tm_header_rec, header_fields),

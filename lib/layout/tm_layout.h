@@ -76,9 +76,9 @@ struct tm_preamble {
 #define TM_DESC_NAME_SIZE 24
 struct tm_record_desc {
 	char name[TM_DESC_NAME_SIZE];
-	uint32_t size;        // bytes of the fixed part of one record
+	uint32_t size; // bytes of the fixed part of one record
 	uint32_t field_count;
-	uint64_t fields;      // offset of tm_field_desc[field_count]
+	uint64_t fields; // offset of tm_field_desc[field_count]
 };
 
 struct tm_field_desc {
@@ -96,19 +96,19 @@ struct tm_field_desc {
 #define TM_HEADER_FIELDS(X)                                                    \
 	X(uint64_t, base_address) /* where the writer mapped the region */     \
 	X(uint64_t, region_size)  /* readable bytes from the base */           \
-	X(uint64_t, used)         /* bytes handed out by the region allocator */\
-	X(uint64_t, writer)       /* offset of a NUL-terminated writer name */  \
+	X(uint64_t, used)   /* bytes handed out by the region allocator */     \
+	X(uint64_t, writer) /* offset of a NUL-terminated writer name */       \
 	X(uint32_t, pid)                                                       \
-	X(uint32_t, flags)        /* TM_HEADER_FLAG_* */                       \
+	X(uint32_t, flags) /* TM_HEADER_FLAG_* */                              \
 	X(uint32_t, traceback_limit)                                           \
 	X(uint32_t, unwind_limit) /* total_nframe saturates here */            \
-	X(uint64_t, epoch)        /* bumped by start, stop and clear */        \
+	X(uint64_t, epoch)	  /* bumped by start, stop and clear */        \
 	X(uint64_t, peak_size)                                                 \
-	X(uint64_t, untraced)     /* blocks not recorded: table full */        \
+	X(uint64_t, untraced) /* blocks not recorded: table full */            \
 	X(uint32_t, shard_count)                                               \
 	X(uint32_t, module_count)                                              \
-	X(uint64_t, shards)       /* offset of shard records */                \
-	X(uint64_t, modules)      /* offset of the newest module record */
+	X(uint64_t, shards)  /* offset of shard records */                     \
+	X(uint64_t, modules) /* offset of the newest module record */
 
 // "shard": traces live in shard_count open-addressing tables.  A writer holds
 // `lock` while it changes the shard and keeps `seq` odd meanwhile, so a frozen
@@ -116,11 +116,11 @@ struct tm_field_desc {
 #define TM_SHARD_FIELDS(X)                                                     \
 	X(uint32_t, lock)                                                      \
 	X(uint32_t, seq)                                                       \
-	X(uint64_t, count)        /* live traces */                            \
-	X(uint64_t, size)         /* sum of their sizes */                     \
-	X(uint64_t, capacity)     /* slots, a power of two */                  \
+	X(uint64_t, count)    /* live traces */                                \
+	X(uint64_t, size)     /* sum of their sizes */                         \
+	X(uint64_t, capacity) /* slots, a power of two */                      \
 	X(uint64_t, tombstones)                                                \
-	X(uint64_t, slots)        /* offset of trace[capacity] */              \
+	X(uint64_t, slots) /* offset of trace[capacity] */                     \
 	X(uint64_t, pad0)                                                      \
 	X(uint64_t, pad1)
 
@@ -143,11 +143,11 @@ struct tm_field_desc {
 // "module": a loaded object, newest first through `next` (0 ends the list).
 #define TM_MODULE_FIELDS(X)                                                    \
 	X(uint64_t, next)                                                      \
-	X(uint64_t, load_bias)    /* l_addr: runtime address - ELF vaddr */    \
-	X(uint64_t, start)        /* lowest mapped address of its PT_LOADs */  \
+	X(uint64_t, load_bias) /* l_addr: runtime address - ELF vaddr */       \
+	X(uint64_t, start)     /* lowest mapped address of its PT_LOADs */     \
 	X(uint64_t, end)                                                       \
-	X(uint64_t, path)         /* offset of path_len bytes (plus a NUL) */  \
-	X(uint64_t, build_id)     /* offset of build_id_len bytes */           \
+	X(uint64_t, path)     /* offset of path_len bytes (plus a NUL) */      \
+	X(uint64_t, build_id) /* offset of build_id_len bytes */               \
 	X(uint32_t, path_len)                                                  \
 	X(uint32_t, build_id_len)
 
@@ -208,8 +208,8 @@ extern const struct tm_layout_record tm_layout_records[TM_RECORD_TYPE_COUNT];
 #define TM_DESCRIPTOR_VERSION 1
 struct tm_descriptor {
 	uint32_t version;
-	uint32_t flags;       // 1 while a region is mapped
-	uint64_t region;      // address of the region, 0 if none
+	uint32_t flags;	 // 1 while a region is mapped
+	uint64_t region; // address of the region, 0 if none
 	uint64_t region_size;
 };
 

@@ -92,11 +92,11 @@ struct tm_error *tm_image_load(struct tm_source *src, uint64_t base,
 
 	memset(image, 0, sizeof(*image));
 	if (base + size < base)
-		return tm_error_create(TM_ERR_BAD_TABLE,
-				       "trace table claims %llu bytes at 0x%llx, "
-				       "which cannot exist",
-				       (unsigned long long)size,
-				       (unsigned long long)base);
+		return tm_error_create(
+			TM_ERR_BAD_TABLE,
+			"trace table claims %llu bytes at 0x%llx, "
+			"which cannot exist",
+			(unsigned long long)size, (unsigned long long)base);
 	image->size = size;
 	image->loaded = available(src, base, size);
 	image->big_endian = big_endian;
@@ -124,12 +124,12 @@ struct tm_error *tm_image_load(struct tm_source *src, uint64_t base,
 	}
 	if (missing_bytes == size) {
 		tm_image_deinit(image);
-		return tm_error_create(TM_ERR_BAD_TABLE,
-				       "none of the trace table's %llu bytes at "
-				       "0x%llx can be read; is the core "
-				       "truncated?",
-				       (unsigned long long)size,
-				       (unsigned long long)base);
+		return tm_error_create(
+			TM_ERR_BAD_TABLE,
+			"none of the trace table's %llu bytes at "
+			"0x%llx can be read; is the core "
+			"truncated?",
+			(unsigned long long)size, (unsigned long long)base);
 	}
 	*ret_missing_bytes = missing_bytes;
 	return NULL;

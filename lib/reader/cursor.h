@@ -15,7 +15,7 @@
 
 struct tm_image {
 	uint8_t *bytes;
-	uint64_t size;    // the region's size as the table claims it
+	uint64_t size;	  // the region's size as the table claims it
 	uint64_t loaded;  // bytes held in `bytes`; the rest are missing
 	uint8_t *missing; // one byte per loaded page, 1 = unreadable, or NULL
 	bool big_endian;  // the table's byte order
@@ -27,7 +27,8 @@ struct tm_image {
 // marked missing and counted in @ret_missing_bytes; if none can be read the
 // result is an error.
 struct tm_error *tm_image_load(struct tm_source *src, uint64_t base,
-			       uint64_t size, bool big_endian, struct tm_image *image,
+			       uint64_t size, bool big_endian,
+			       struct tm_image *image,
 			       uint64_t *ret_missing_bytes);
 void tm_image_deinit(struct tm_image *image);
 

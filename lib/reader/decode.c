@@ -119,10 +119,11 @@ static bool traceback_at(struct decoder *d, uint64_t offset,
 		const uint8_t *rec = d->image->bytes + offset;
 		uint64_t nframe = tm_field(d->schema, TM_RECORD_TRACEBACK,
 					   TRACEBACK_nframe, rec);
-		uint64_t total = rs->fields[TRACEBACK_total_nframe].present
-			? tm_field(d->schema, TM_RECORD_TRACEBACK,
-				   TRACEBACK_total_nframe, rec)
-			: nframe;
+		uint64_t total =
+			rs->fields[TRACEBACK_total_nframe].present
+				? tm_field(d->schema, TM_RECORD_TRACEBACK,
+					   TRACEBACK_total_nframe, rec)
+				: nframe;
 		uint64_t span = frames->offset + nframe * frames->size;
 		if (nframe <= TM_LAYOUT_MAX_NFRAME && total >= nframe &&
 		    tm_image_ok(d->image, offset, span)) {
@@ -213,8 +214,8 @@ static struct tm_error *decode_shard(struct decoder *d, const uint8_t *rec)
 	size_t start = t->trace_count;
 	for (uint64_t i = 0; i < capacity; i++) {
 		const uint8_t *slot = im->bytes + slots + i * stride;
-		uint64_t ref = tm_field(s, TM_RECORD_TRACE, TRACE_traceback,
-					slot);
+		uint64_t ref =
+			tm_field(s, TM_RECORD_TRACE, TRACE_traceback, slot);
 		if (ref <= TM_TRACE_SLOT_TOMBSTONE)
 			continue;
 		uint32_t index;
@@ -267,12 +268,12 @@ static struct tm_error *decode_modules(struct decoder *d, uint64_t head)
 		}
 		const uint8_t *rec = im->bytes + at;
 		uint64_t path = tm_field(s, TM_RECORD_MODULE, MODULE_path, rec);
-		uint64_t path_len = tm_field(s, TM_RECORD_MODULE,
-					     MODULE_path_len, rec);
-		uint64_t id = tm_field(s, TM_RECORD_MODULE, MODULE_build_id,
-				       rec);
-		uint64_t id_len = tm_field(s, TM_RECORD_MODULE,
-					   MODULE_build_id_len, rec);
+		uint64_t path_len =
+			tm_field(s, TM_RECORD_MODULE, MODULE_path_len, rec);
+		uint64_t id =
+			tm_field(s, TM_RECORD_MODULE, MODULE_build_id, rec);
+		uint64_t id_len =
+			tm_field(s, TM_RECORD_MODULE, MODULE_build_id_len, rec);
 		next = tm_field(s, TM_RECORD_MODULE, MODULE_next, rec);
 		if (path_len >= TM_LAYOUT_MAX_PATH ||
 		    !tm_image_ok(im, path, path_len) ||
@@ -281,8 +282,8 @@ static struct tm_error *decode_modules(struct decoder *d, uint64_t head)
 			t->damage.modules_bad++;
 			continue;
 		}
-		if (!grow_array((void **)&t->modules, &cap,
-				t->module_count + 1, sizeof(*t->modules)))
+		if (!grow_array((void **)&t->modules, &cap, t->module_count + 1,
+				sizeof(*t->modules)))
 			return &tm_enomem;
 		char *p = strndup((const char *)im->bytes + path, path_len);
 		uint8_t *b = id_len ? malloc(id_len) : NULL;
@@ -316,18 +317,18 @@ static void fill_info(struct tm_table *t, const struct tm_schema *s,
 	info->version_major = s->version_major;
 	info->version_minor = s->version_minor;
 	info->pointer_size = s->pointer_size;
-	info->swapped = s->big_endian !=
-			(__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
-	info->base_address = tm_field(s, TM_RECORD_HEADER, HEADER_base_address,
-				      h);
+	info->swapped =
+		s->big_endian != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+	info->base_address =
+		tm_field(s, TM_RECORD_HEADER, HEADER_base_address, h);
 	info->region_size = im->size;
 	info->pid = (uint32_t)tm_field(s, TM_RECORD_HEADER, HEADER_pid, h);
 	info->tracing = flags & TM_HEADER_FLAG_TRACING;
 	info->file_backed = flags & TM_HEADER_FLAG_FILE_BACKED;
-	info->traceback_limit = (unsigned)tm_field(
-		s, TM_RECORD_HEADER, HEADER_traceback_limit, h);
-	info->unwind_limit = (unsigned)tm_field(s, TM_RECORD_HEADER,
-						HEADER_unwind_limit, h);
+	info->traceback_limit = (unsigned)tm_field(s, TM_RECORD_HEADER,
+						   HEADER_traceback_limit, h);
+	info->unwind_limit =
+		(unsigned)tm_field(s, TM_RECORD_HEADER, HEADER_unwind_limit, h);
 	info->epoch = tm_field(s, TM_RECORD_HEADER, HEADER_epoch, h);
 	info->peak_size = tm_field(s, TM_RECORD_HEADER, HEADER_peak_size, h);
 	info->untraced = tm_field(s, TM_RECORD_HEADER, HEADER_untraced, h);
@@ -361,8 +362,8 @@ static struct tm_error *decode(struct tm_source *src, uint64_t base,
 				       "header cannot be read",
 				       (unsigned long long)base);
 	}
-	uint64_t region_size = tm_field(s, TM_RECORD_HEADER,
-					HEADER_region_size, h);
+	uint64_t region_size =
+		tm_field(s, TM_RECORD_HEADER, HEADER_region_size, h);
 	if (region_size > MAX_REGION_SIZE || s->header > region_size ||
 	    region_size - s->header < hs->size)
 		return tm_error_create(TM_ERR_BAD_TABLE,
@@ -370,19 +371,18 @@ static struct tm_error *decode(struct tm_source *src, uint64_t base,
 				       "size %llu is out of range",
 				       (unsigned long long)base,
 				       (unsigned long long)region_size);
-	if ((err = tm_image_load(src, base, region_size, s->big_endian,
-				 &image, &missing)))
+	if ((err = tm_image_load(src, base, region_size, s->big_endian, &image,
+				 &missing)))
 		return err;
 	t->damage.bytes_unreadable = missing;
 	fill_info(t, s, &image, h);
 
 	struct decoder d = { .schema = s, .image = &image, .table = t };
-	uint64_t shard_count = tm_field(s, TM_RECORD_HEADER,
-					HEADER_shard_count, h);
+	uint64_t shard_count =
+		tm_field(s, TM_RECORD_HEADER, HEADER_shard_count, h);
 	uint64_t shards = tm_field(s, TM_RECORD_HEADER, HEADER_shards, h);
 	uint32_t stride = s->records[TM_RECORD_SHARD].size;
-	if (shard_count > TM_LAYOUT_MAX_SHARDS ||
-	    shards > image.size ||
+	if (shard_count > TM_LAYOUT_MAX_SHARDS || shards > image.size ||
 	    shard_count * stride > image.size - shards) {
 		err = tm_error_create(TM_ERR_BAD_TABLE,
 				      "trace table at 0x%llx is damaged: its "
@@ -467,8 +467,7 @@ const struct tm_damage *tm_table_damage(const struct tm_table *t)
 	return &t->damage;
 }
 
-const struct tm_trace *tm_table_traces(const struct tm_table *t,
-				       size_t *count)
+const struct tm_trace *tm_table_traces(const struct tm_table *t, size_t *count)
 {
 	*count = t->trace_count;
 	return t->traces;

@@ -37,10 +37,10 @@ struct tm_error *tm_locate_descriptor(struct tm_source *src,
 				       "the tracemalloc descriptor at 0x%llx "
 				       "has an unknown version; upgrade tm",
 				       (unsigned long long)descriptor);
-	uint64_t flags = tm_load_uint(raw + offsetof(struct tm_descriptor,
-						     flags), 4, be);
-	uint64_t region = tm_load_uint(raw + offsetof(struct tm_descriptor,
-						      region), 8, be);
+	uint64_t flags = tm_load_uint(
+		raw + offsetof(struct tm_descriptor, flags), 4, be);
+	uint64_t region = tm_load_uint(
+		raw + offsetof(struct tm_descriptor, region), 8, be);
 	if (!(flags & 1) || !region)
 		return tm_error_create(TM_ERR_NO_TABLE,
 				       "libtracemalloc is loaded but never "
@@ -93,9 +93,10 @@ struct tm_error *tm_locate_scan(struct tm_source *src, uint64_t *ret,
 		uint64_t end = seg->start + seg->size;
 		for (uint64_t at = first; at < end && at >= first;
 		     at += SCAN_CHUNK) {
-			uint64_t n = end - at < SCAN_CHUNK ? end - at
-							  : SCAN_CHUNK;
-			struct tm_error *err = tm_source_read(src, chunk, at, n);
+			uint64_t n =
+				end - at < SCAN_CHUNK ? end - at : SCAN_CHUNK;
+			struct tm_error *err =
+				tm_source_read(src, chunk, at, n);
 			bool whole = !err;
 			tm_error_destroy(err);
 			for (uint64_t off = 0; off + TM_LAYOUT_MAGIC_SIZE <= n;

@@ -29,16 +29,21 @@ struct wanted {
 };
 
 static const unsigned header_needed[] = {
-	HEADER_region_size, HEADER_shard_count, HEADER_shards,
+	HEADER_region_size,
+	HEADER_shard_count,
+	HEADER_shards,
 };
 static const unsigned shard_needed[] = {
 	SHARD_capacity, SHARD_slots, SHARD_count, SHARD_size, SHARD_seq,
 };
 static const unsigned trace_needed[] = {
-	TRACE_address, TRACE_size, TRACE_traceback,
+	TRACE_address,
+	TRACE_size,
+	TRACE_traceback,
 };
 static const unsigned traceback_needed[] = {
-	TRACEBACK_nframe, TRACEBACK_frames,
+	TRACEBACK_nframe,
+	TRACEBACK_frames,
 };
 static const unsigned module_needed[] = {
 	MODULE_next, MODULE_start, MODULE_end, MODULE_path, MODULE_path_len,
@@ -93,9 +98,9 @@ static void match_fields(struct tm_record_schema *rec, const struct wanted *w,
 			continue;
 		for (unsigned k = 0; k < w->count; k++) {
 			if (strcmp(name, w->names[k]) == 0) {
-				rec->fields[k] = (struct tm_field_ref){
-					offset, size, true
-				};
+				rec->fields[k] =
+					(struct tm_field_ref){ offset, size,
+							       true };
 				break;
 			}
 		}
@@ -123,8 +128,8 @@ struct tm_error *tm_schema_read(struct tm_source *src, uint64_t base,
 				       "is missing",
 				       (unsigned long long)base);
 	const uint8_t *raw = (const uint8_t *)&pre;
-	uint64_t order = tm_load_uint(raw + offsetof(struct tm_preamble,
-						     byte_order), 4, false);
+	uint64_t order = tm_load_uint(
+		raw + offsetof(struct tm_preamble, byte_order), 4, false);
 	if (order == TM_LAYOUT_BYTE_ORDER)
 		schema.big_endian = false;
 	else if (order == __builtin_bswap32(TM_LAYOUT_BYTE_ORDER))
@@ -174,7 +179,8 @@ struct tm_error *tm_schema_read(struct tm_source *src, uint64_t base,
 		uint64_t size = tm_load_uint(
 			d + offsetof(struct tm_record_desc, size), 4, be);
 		uint64_t count = tm_load_uint(
-			d + offsetof(struct tm_record_desc, field_count), 4, be);
+			d + offsetof(struct tm_record_desc, field_count), 4,
+			be);
 		uint64_t fields_at = tm_load_uint(
 			d + offsetof(struct tm_record_desc, fields), 8, be);
 		char name[TM_DESC_NAME_SIZE + 1];

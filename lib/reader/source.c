@@ -51,8 +51,8 @@ struct tm_error *tm_source_add_segment(struct tm_source *src, uint64_t start,
 				       "segment at 0x%llx wraps around",
 				       (unsigned long long)start);
 	if (src->segment_count == src->segment_capacity) {
-		size_t cap = src->segment_capacity ? src->segment_capacity * 2
-						   : 16;
+		size_t cap =
+			src->segment_capacity ? src->segment_capacity * 2 : 16;
 		struct tm_segment *grown =
 			realloc(src->segments, cap * sizeof(*grown));
 		if (!grown)

@@ -58,8 +58,7 @@ static void file_release(void *arg)
 	free(f);
 }
 
-struct tm_error *tm_source_file_create(const char *path,
-				       struct tm_source **ret)
+struct tm_error *tm_source_file_create(const char *path, struct tm_source **ret)
 {
 	struct tm_source *src;
 	struct tm_error *err;

@@ -30,8 +30,8 @@ static struct tm_error *pid_read(void *buf, uint64_t address, size_t n,
 		struct iovec local = { (uint8_t *)buf + done, n - done };
 		struct iovec remote = { (void *)(uintptr_t)(address + done),
 					n - done };
-		ssize_t got = process_vm_readv(p->pid, &local, 1, &remote, 1,
-					       0);
+		ssize_t got =
+			process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
 		if (got > 0) {
 			done += (size_t)got;
 			continue;

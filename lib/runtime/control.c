@@ -73,7 +73,8 @@ static uint64_t write_descriptors(void)
 
 static void publish_descriptor(void)
 {
-	__tracemalloc_descriptor.region = (uint64_t)(uintptr_t)tm_rt.region.base;
+	__tracemalloc_descriptor.region =
+		(uint64_t)(uintptr_t)tm_rt.region.base;
 	__tracemalloc_descriptor.region_size = tm_rt.region.reserved;
 	__atomic_store_n(&__tracemalloc_descriptor.flags, 1, __ATOMIC_RELEASE);
 }
@@ -89,8 +90,8 @@ static int setup_region(void)
 						sizeof(struct tm_header_rec),
 					TM_LAYOUT_PAGE_SIZE);
 	struct tm_preamble *pre = tm_region_ptr(&tm_rt.region, 0);
-	struct tm_header_rec *h = tm_region_ptr(&tm_rt.region,
-						TM_LAYOUT_HEADER_OFFSET);
+	struct tm_header_rec *h =
+		tm_region_ptr(&tm_rt.region, TM_LAYOUT_HEADER_OFFSET);
 	tm_rt.header = h;
 	h->region_size = tm_rt.region.committed;
 	h->base_address = (uint64_t)(uintptr_t)tm_rt.region.base;
@@ -192,8 +193,8 @@ static void after_fork_parent(void)
 	if (tm_rt.region.base && tm_rt.region.fd >= 0 && fork_handoff) {
 		// Wait (at most 5 s) for the child to take its copy.
 		struct timespec step = { 0, 50 * 1000 * 1000 };
-		for (int i = 0; i < 100 &&
-				!__atomic_load_n(fork_handoff, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < 100 && !__atomic_load_n(fork_handoff,
+							    __ATOMIC_ACQUIRE);
 		     i++)
 			syscall(SYS_futex, fork_handoff, FUTEX_WAIT, 0, &step,
 				NULL, 0);
@@ -245,7 +246,8 @@ static void install_fork_handlers(void)
 // sum of the shards' sizes.
 static __thread int64_t window_delta __attribute__((tls_model("initial-exec")));
 static __thread int64_t window_max __attribute__((tls_model("initial-exec")));
-static __thread uint64_t window_epoch __attribute__((tls_model("initial-exec")));
+static __thread uint64_t window_epoch
+	__attribute__((tls_model("initial-exec")));
 
 static void raise_peak(uint64_t candidate)
 {

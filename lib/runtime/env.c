@@ -31,7 +31,8 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 	if (file && *file) {
 		if (strlen(file) >= sizeof(file_template)) {
 			tm_diag("TRACEMALLOC_FILE is too long; tracing stays "
-				"off", NULL);
+				"off",
+				NULL);
 			return;
 		}
 		strcpy(file_template, file);
@@ -43,9 +44,11 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 	if (nframe == 0)
 		return; // "0" means off, as in PYTHONTRACEMALLOC
 	if (nframe < 0) {
-		tm_diag("TRACEMALLOC=", value, " is not a number of frames in "
-			"1..", tm_fmt_u64(limit, TM_MAX_NFRAME),
-			"; tracing stays off", NULL);
+		tm_diag("TRACEMALLOC=", value,
+			" is not a number of frames in "
+			"1..",
+			tm_fmt_u64(limit, TM_MAX_NFRAME), "; tracing stays off",
+			NULL);
 		return;
 	}
 	int err = tm_start((int)nframe);

@@ -93,7 +93,8 @@ static bool resolve(void)
 	resolving = 0;
 	if (!m || !real_calloc || !real_realloc || !real_free) {
 		tm_diag("cannot find the real malloc functions; is "
-			"libtracemalloc loaded twice?", NULL);
+			"libtracemalloc loaded twice?",
+			NULL);
 		return false;
 	}
 	__atomic_store_n(&real_malloc, m, __ATOMIC_RELEASE);
@@ -127,8 +128,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void *malloc(size_t size)
 		return real_malloc(size);
 	void *p = real_malloc(size);
 	if (p)
-		tm_record(0, (uintptr_t)p, size,
-			  __builtin_frame_address(0));
+		tm_record(0, (uintptr_t)p, size, __builtin_frame_address(0));
 	tm_guard_leave();
 	return p;
 }
@@ -169,8 +169,8 @@ TM_PUBLIC TM_RUNTIME_TEXT void free(void *p)
 
 static void *realloc_boot(void *p, size_t size)
 {
-	const struct boot_header *h = (const void *)((unsigned char *)p -
-						     sizeof(*h));
+	const struct boot_header *h =
+		(const void *)((unsigned char *)p - sizeof(*h));
 	void *q = malloc(size);
 
 	if (q)
@@ -192,8 +192,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
 	bool had = p && tm_forget(0, (uintptr_t)p, &old);
 	void *q = real_realloc(p, size);
 	if (q) {
-		tm_record(0, (uintptr_t)q, size,
-			  __builtin_frame_address(0));
+		tm_record(0, (uintptr_t)q, size, __builtin_frame_address(0));
 	} else if (had && size != 0) {
 		// The block did not move and was not freed: it keeps its trace.
 		int64_t delta;
@@ -205,8 +204,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
 	return q;
 }
 
-TM_PUBLIC TM_RUNTIME_TEXT void *reallocarray(void *p, size_t count,
-					     size_t size)
+TM_PUBLIC TM_RUNTIME_TEXT void *reallocarray(void *p, size_t count, size_t size)
 {
 	if (size && count > SIZE_MAX / size) {
 		errno = ENOMEM;
@@ -224,8 +222,7 @@ TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 		return real_posix_memalign(ret, align, size);
 	int err = real_posix_memalign(ret, align, size);
 	if (err == 0)
-		tm_record(0, (uintptr_t)*ret, size,
-			  __builtin_frame_address(0));
+		tm_record(0, (uintptr_t)*ret, size, __builtin_frame_address(0));
 	tm_guard_leave();
 	return err;
 }

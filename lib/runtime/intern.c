@@ -25,8 +25,8 @@ static __thread uint64_t cache_epoch __attribute__((tls_model("initial-exec")));
 static uint32_t hash_frames(const uint64_t *frames, unsigned nframe,
 			    unsigned total_nframe)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)total_nframe << 16) ^
-		     nframe;
+	uint64_t h =
+		0x9e3779b97f4a7c15ULL ^ ((uint64_t)total_nframe << 16) ^ nframe;
 
 	for (unsigned i = 0; i < nframe; i++) {
 		h ^= frames[i];
@@ -56,9 +56,8 @@ static uint32_t *set_slots(void)
 static bool set_grow(struct tm_intern *in)
 {
 	uint64_t capacity = in->capacity ? in->capacity * 2 : 1024;
-	uint64_t offset = tm_region_alloc_block(&tm_rt.region,
-						SET_LIST(capacity),
-						capacity * sizeof(uint32_t));
+	uint64_t offset = tm_region_alloc_block(
+		&tm_rt.region, SET_LIST(capacity), capacity * sizeof(uint32_t));
 	if (!offset)
 		return false;
 	uint32_t *fresh = tm_region_ptr(&tm_rt.region, offset);
@@ -67,8 +66,8 @@ static bool set_grow(struct tm_intern *in)
 		for (uint64_t i = 0; i < in->capacity; i++) {
 			if (!old[i])
 				continue;
-			uint64_t j = tm_traceback_get(old[i])->hash &
-				     (capacity - 1);
+			uint64_t j =
+				tm_traceback_get(old[i])->hash & (capacity - 1);
 			while (fresh[j])
 				j = (j + 1) & (capacity - 1);
 			fresh[j] = old[i];
@@ -86,10 +85,10 @@ static bool set_grow(struct tm_intern *in)
 static uint32_t store(uint32_t hash, const uint64_t *frames, unsigned nframe,
 		      unsigned total_nframe)
 {
-	size_t size = sizeof(struct tm_traceback_rec) +
-		      nframe * sizeof(frames[0]);
-	uint64_t offset = tm_region_alloc(&tm_rt.region, size,
-					  TM_LAYOUT_TRACEBACK_ALIGN);
+	size_t size =
+		sizeof(struct tm_traceback_rec) + nframe * sizeof(frames[0]);
+	uint64_t offset =
+		tm_region_alloc(&tm_rt.region, size, TM_LAYOUT_TRACEBACK_ALIGN);
 	uint64_t ref = offset / TM_LAYOUT_TRACEBACK_ALIGN;
 
 	if (!offset || ref > UINT32_MAX)

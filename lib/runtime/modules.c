@@ -39,7 +39,8 @@ static const uint8_t *find_build_id(const struct dl_phdr_info *info,
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_NOTE)
 			continue;
-		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *p =
+			(const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
 		const uint8_t *end = p + ph->p_memsz;
 		while (p + sizeof(ElfW(Nhdr)) <= end) {
 			const ElfW(Nhdr) *note = (const ElfW(Nhdr) *)p;
@@ -50,7 +51,8 @@ static const uint8_t *find_build_id(const struct dl_phdr_info *info,
 			if (desc + desc_size > end)
 				break;
 			if (note->n_type == NT_GNU_BUILD_ID &&
-			    note->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+			    note->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 &&
 			    note->n_descsz <= TM_LAYOUT_MAX_BUILD_ID) {
 				*len = note->n_descsz;
 				return desc;
@@ -101,8 +103,8 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);
 
-	uint64_t offset = tm_region_alloc(&tm_rt.region,
-					  sizeof(struct tm_module_rec), 8);
+	uint64_t offset =
+		tm_region_alloc(&tm_rt.region, sizeof(struct tm_module_rec), 8);
 	uint64_t path_off = copy_bytes(path, path_len);
 	uint64_t id_off = build_id ? copy_bytes(build_id, build_id_len) : 0;
 	if (!offset || !path_off || (build_id && !id_off))
@@ -142,8 +144,8 @@ bool tm_modules_cover(const uint64_t *pcs, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = 0;
-		while (k < count && !(pcs[i] >= known[k].start &&
-				      pcs[i] < known[k].end))
+		while (k < count &&
+		       !(pcs[i] >= known[k].start && pcs[i] < known[k].end))
 			k++;
 		if (k == count)
 			return false;

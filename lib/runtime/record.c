@@ -25,8 +25,8 @@ static TM_RUNTIME_TEXT uint32_t current_traceback(const void *hook_frame,
 	unsigned total;
 	bool fresh;
 	tm_capture(&stack);
-	unsigned n = tm_frames_of(&stack, frames, (unsigned)tm_rt.nframe,
-				  &total);
+	unsigned n =
+		tm_frames_of(&stack, frames, (unsigned)tm_rt.nframe, &total);
 	ref = tm_intern(frames, n, total, epoch, &fresh);
 	if (!ref)
 		return 0;
@@ -39,8 +39,8 @@ static TM_RUNTIME_TEXT uint32_t current_traceback(const void *hook_frame,
 	return ref;
 }
 
-TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address,
-			       uint64_t size, const void *hook_frame)
+TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
+			       const void *hook_frame)
 {
 	// Read the epoch first: a clear after this point makes the table
 	// refuse the trace instead of storing a dangling traceback.

@@ -18,7 +18,10 @@
 // Address space is cheap on 64-bit; commit grows inside it.  Smaller sizes
 // are tried when RLIMIT_AS or a 32-bit address space refuses the first.
 static const size_t reserve_sizes[] = {
-	(size_t)64 << 30, (size_t)8 << 30, (size_t)1 << 30, (size_t)256 << 20,
+	(size_t)64 << 30,
+	(size_t)8 << 30,
+	(size_t)1 << 30,
+	(size_t)256 << 20,
 };
 #define INITIAL_COMMIT ((size_t)1 << 20)
 #define COMMIT_STEP ((size_t)1 << 20)
@@ -83,8 +86,10 @@ static int create_file(struct tm_region *region)
 			    (err = append(region->path, sizeof(region->path),
 					  tm_fmt_u64(pid, (uint64_t)getpid()))))
 				return err;
-			tm_diag("TRACEMALLOC_FILE is in use by another process; "
-				"writing ", region->path, " instead", NULL);
+			tm_diag("TRACEMALLOC_FILE is in use by another "
+				"process; "
+				"writing ",
+				region->path, " instead", NULL);
 		}
 	}
 	memcpy(tmp, region->path, sizeof(tmp));
@@ -122,8 +127,8 @@ static int commit(struct tm_region *region, size_t new_committed)
 			return -errno;
 	}
 	region->committed = new_committed;
-	struct tm_header_rec *header = tm_region_ptr(region,
-						     TM_LAYOUT_HEADER_OFFSET);
+	struct tm_header_rec *header =
+		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	__atomic_store_n(&header->region_size, new_committed, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -194,8 +199,7 @@ void tm_region_unmap(struct tm_region *region)
 	region->fd = -1;
 }
 
-static uint64_t bump_locked(struct tm_region *region, size_t size,
-			    size_t align)
+static uint64_t bump_locked(struct tm_region *region, size_t size, size_t align)
 {
 	size_t start = round_up(region->used, align);
 
@@ -212,8 +216,8 @@ static uint64_t bump_locked(struct tm_region *region, size_t size,
 			return 0;
 	}
 	region->used = start + size;
-	struct tm_header_rec *header = tm_region_ptr(region,
-						     TM_LAYOUT_HEADER_OFFSET);
+	struct tm_header_rec *header =
+		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	// The header lives in the first allocation; before it exists there
 	// is nothing to update.
 	if (region->used > TM_LAYOUT_HEADER_OFFSET + sizeof(*header))
@@ -314,8 +318,8 @@ void tm_region_reset(struct tm_region *region, size_t keep)
 	region->used = keep;
 	region->released = 0;
 	memset(region->free_lists, 0, sizeof(region->free_lists));
-	struct tm_header_rec *header = tm_region_ptr(region,
-						     TM_LAYOUT_HEADER_OFFSET);
+	struct tm_header_rec *header =
+		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	__atomic_store_n(&header->used, keep, __ATOMIC_RELAXED);
 	tm_spin_unlock(&region->lock);
 }
@@ -332,7 +336,8 @@ int tm_region_detach_file(struct tm_region *region)
 		return -errno;
 	memcpy(copy, region->base, len);
 	if (mmap(region->base, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		 0) == MAP_FAILED) {
 		int err = -errno;
 		munmap(copy, len);
 		return err;
@@ -342,8 +347,8 @@ int tm_region_detach_file(struct tm_region *region)
 	close(region->fd);
 	region->fd = -1;
 	region->path[0] = '\0';
-	struct tm_header_rec *header = tm_region_ptr(region,
-						     TM_LAYOUT_HEADER_OFFSET);
+	struct tm_header_rec *header =
+		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	header->flags &= ~TM_HEADER_FLAG_FILE_BACKED;
 	return 0;
 }

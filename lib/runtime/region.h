@@ -25,12 +25,12 @@ struct tm_free_list {
 
 struct tm_region {
 	uint8_t *base;
-	size_t reserved;   // address space set aside
-	size_t committed;  // usable prefix
-	size_t used;       // bump pointer
-	int fd;            // -1 when anonymous
-	uint32_t lock;     // guards everything below and the free lists
-	size_t released;   // bytes of free blocks given back to the kernel
+	size_t reserved;  // address space set aside
+	size_t committed; // usable prefix
+	size_t used;	  // bump pointer
+	int fd;		  // -1 when anonymous
+	uint32_t lock;	  // guards everything below and the free lists
+	size_t released;  // bytes of free blocks given back to the kernel
 	// Kept here, not in the blocks: writing a link into a released block
 	// would make a page of it resident again.
 	struct tm_free_list free_lists[TM_REGION_FREE_LISTS];

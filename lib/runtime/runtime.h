@@ -20,9 +20,9 @@
 
 struct tm_intern {
 	uint32_t lock;
-	uint32_t count;     // tracebacks interned
-	uint64_t capacity;  // slots, a power of two
-	uint64_t slots;     // region offset of uint32_t refs
+	uint32_t count;	   // tracebacks interned
+	uint64_t capacity; // slots, a power of two
+	uint64_t slots;	   // region offset of uint32_t refs
 };
 
 struct tm_runtime {
@@ -31,7 +31,7 @@ struct tm_runtime {
 	struct {
 		int tracing;
 		int nframe;
-		uint64_t epoch;      // changes when every trace is dropped
+		uint64_t epoch;	     // changes when every trace is dropped
 		uint64_t peak_epoch; // changes when the peak is reset
 		struct tm_shard_rec *shards;
 		struct tm_header_rec *header;
@@ -40,7 +40,7 @@ struct tm_runtime {
 	uint64_t peak __attribute__((aligned(64)));
 	struct tm_region region;
 	struct tm_intern intern;
-	size_t fixed_size;   // region bytes that clear_traces keeps
+	size_t fixed_size;     // region bytes that clear_traces keeps
 	uint32_t control_lock; // serializes start, stop, clear, snapshot
 	uint32_t module_lock;
 };

@@ -29,10 +29,10 @@
 #define MAX_SCAN ((uintptr_t)256 << 10)
 
 struct entry {
-	uintptr_t slot;  // the hook's return-address slot; 0 if unused
+	uintptr_t slot; // the hook's return-address slot; 0 if unused
 	uint64_t epoch;
-	uint32_t ref;    // the interned traceback
-	uint32_t depth;  // slots to compare
+	uint32_t ref;		    // the interned traceback
+	uint32_t depth;		    // slots to compare
 	uint32_t offset[MAX_DEPTH]; // slot addresses, from `slot`
 	uint64_t value[MAX_DEPTH];  // the return addresses they held
 };
@@ -76,7 +76,8 @@ size_t tm_stack_cache_memory(void)
 
 void tm_stack_cache_init(void)
 {
-	if (!exit_key_ready && pthread_key_create(&exit_key, release_cache) == 0)
+	if (!exit_key_ready &&
+	    pthread_key_create(&exit_key, release_cache) == 0)
 		exit_key_ready = 1;
 }
 

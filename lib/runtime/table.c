@@ -143,9 +143,8 @@ static bool grow(struct tm_shard_rec *shard)
 {
 	uint64_t capacity = shard->capacity ? next_capacity(shard->capacity)
 					    : INITIAL_CAPACITY;
-	uint64_t offset = tm_region_alloc_block(&tm_rt.region,
-						capacity_list(capacity),
-						slot_bytes(capacity));
+	uint64_t offset = tm_region_alloc_block(
+		&tm_rt.region, capacity_list(capacity), slot_bytes(capacity));
 	if (!offset)
 		return false;
 	struct tm_trace_rec *old = slots_of(shard);
@@ -176,11 +175,10 @@ void tm_table_prefetch(uint32_t domain, uint64_t address)
 	// Unlocked and only a hint: a stale pair just prefetches a line that
 	// is still inside the region.
 	if (capacity && slots)
-		__builtin_prefetch(
-			(const struct tm_trace_rec *)tm_region_ptr(
-				&tm_rt.region, slots) +
-				home_of(domain, address, capacity),
-			1);
+		__builtin_prefetch((const struct tm_trace_rec *)tm_region_ptr(
+					   &tm_rt.region, slots) +
+					   home_of(domain, address, capacity),
+				   1);
 }
 
 bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
@@ -229,8 +227,8 @@ static void close_hole(struct tm_trace_rec *slots, uint64_t capacity,
 		struct tm_trace_rec *entry = &slots[j];
 		if (entry->traceback == TM_TRACE_SLOT_EMPTY)
 			return;
-		uint64_t home = home_of(entry->domain, entry->address,
-					capacity);
+		uint64_t home =
+			home_of(entry->domain, entry->address, capacity);
 		// The entry may move if its home is not in (hole, j].
 		bool stays = hole <= j ? home > hole && home <= j
 				       : home > hole || home <= j;
@@ -277,8 +275,8 @@ static bool contains(const struct tm_trace_rec *slot, uint32_t domain,
 	if (slot->traceback <= TM_TRACE_SLOT_TOMBSTONE ||
 	    slot->domain != domain)
 		return false;
-	return address >= slot->address && address - slot->address <
-						   (slot->size ? slot->size : 1);
+	return address >= slot->address &&
+	       address - slot->address < (slot->size ? slot->size : 1);
 }
 
 static void copy_out(const struct tm_trace_rec *slot,
@@ -298,9 +296,9 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 
 	tm_spin_lock(&shard->lock);
 	if (shard->capacity) {
-		struct tm_trace_rec *slot = probe(slots_of(shard),
-						  shard->capacity, domain,
-						  address, NULL);
+		struct tm_trace_rec *slot =
+			probe(slots_of(shard), shard->capacity, domain, address,
+			      NULL);
 		if (slot) {
 			copy_out(slot, ret);
 			found = true;
@@ -327,7 +325,8 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 int tm_table_init(void)
 {
 	uint64_t offset = tm_region_alloc(
-		&tm_rt.region, TM_SHARD_COUNT * sizeof(struct tm_shard_rec), 64);
+		&tm_rt.region, TM_SHARD_COUNT * sizeof(struct tm_shard_rec),
+		64);
 	if (!offset)
 		return -ENOMEM;
 	tm_rt.shards = tm_region_ptr(&tm_rt.region, offset);

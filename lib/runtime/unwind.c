@@ -39,7 +39,10 @@ extern const char __start_tm_runtime_text[] __attribute__((weak));
 extern const char __stop_tm_runtime_text[] __attribute__((weak));
 
 static const char *const wrapper_libraries[] = {
-	"libc.so", "libstdc++.so", "ld-linux", "libtracemalloc.so",
+	"libc.so",
+	"libstdc++.so",
+	"ld-linux",
+	"libtracemalloc.so",
 };
 
 static bool is_wrapper_library(const char *path)
@@ -103,8 +106,10 @@ int tm_unwind_init(void)
 		capture = (backtrace_fn)dlsym(handle, "unw_backtrace");
 	if (!capture) {
 		capture = (backtrace_fn)dlsym(RTLD_DEFAULT, "backtrace");
-		tm_diag(TM_LIBUNWIND_SONAME " is not available; unwinding "
-			"with glibc backtrace(), which is slower", NULL);
+		tm_diag(TM_LIBUNWIND_SONAME
+			" is not available; unwinding "
+			"with glibc backtrace(), which is slower",
+			NULL);
 	}
 	return capture ? 0 : -1;
 }

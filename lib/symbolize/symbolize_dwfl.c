@@ -11,8 +11,7 @@
 #define UNKNOWN "<unknown>"
 
 // libstdc++'s demangler (cxxabi.h), declared here for C.
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
-		     int *status);
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct cached {
 	uint64_t pc;

@@ -80,8 +80,9 @@ static uint64_t next(void)
 static uint64_t interesting(size_t size)
 {
 	static const uint64_t values[] = {
-		0, 1, 2, 7, 8, 255, 0xffff, 0xffffffff, UINT64_MAX,
-		UINT64_MAX / 2, 4096, 65536, 1ull << 40,
+		0,    1,      2,	  7,	      8,
+		255,  0xffff, 0xffffffff, UINT64_MAX, UINT64_MAX / 2,
+		4096, 65536,  1ull << 40,
 	};
 	switch (next() % 4) {
 	case 0:
@@ -148,8 +149,7 @@ static void run(const char *name, const uint8_t *seed, size_t size,
 	       size, mutations);
 }
 
-static void built_seed(const char *name, bool big_endian,
-		       unsigned mutations)
+static void built_seed(const char *name, bool big_endian, unsigned mutations)
 {
 	struct tb_record records[TM_RECORD_TYPE_COUNT];
 	struct builder b;

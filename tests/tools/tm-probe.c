@@ -45,9 +45,9 @@ static void print_table(const struct tm_table *t)
 	printf("table traces=%zu size=%" PRIu64 " tracebacks=%zu tracing=%d "
 	       "limit=%u pid=%u modules=%zu peak=%" PRIu64 " untraced=%" PRIu64
 	       " writer=%s\n",
-	       n, info->traced_size, tm_table_traceback_count(t),
-	       info->tracing, info->traceback_limit, info->pid, nmod,
-	       info->peak_size, info->untraced, info->writer);
+	       n, info->traced_size, tm_table_traceback_count(t), info->tracing,
+	       info->traceback_limit, info->pid, nmod, info->peak_size,
+	       info->untraced, info->writer);
 	printf("damage in_flight=%" PRIu64 " unreadable=%" PRIu64
 	       " inconsistent=%" PRIu64 " bad=%" PRIu64 " missing=%" PRIu64
 	       " modules_bad=%" PRIu64 "\n",
@@ -64,10 +64,10 @@ static void print_table(const struct tm_table *t)
 		       traces[i].domain, traces[i].size, tb->nframe,
 		       tb->total_nframe);
 		for (unsigned k = 0; k < tb->nframe; k++) {
-			const char *fn = sym ? tm_symbolizer_lookup(
-						       sym, tb->frames[k])
-						       ->function
-					     : "<unknown>";
+			const char *fn =
+				sym ? tm_symbolizer_lookup(sym, tb->frames[k])
+						->function
+				    : "<unknown>";
 			printf("%s%s", k ? ";" : "", fn);
 		}
 		printf("\n");
@@ -169,10 +169,10 @@ static int check_image(struct tm_source *src, uint64_t base,
 	// Each thread may be between its malloc and its bookkeeping (or its
 	// bookkeeping and its free): at most one block apiece, of at most
 	// 4096 bytes.
-	uint64_t diff = count > want_count ? count - want_count
-					   : want_count - count;
-	uint64_t bdiff = bytes > want_bytes ? bytes - want_bytes
-					    : want_bytes - bytes;
+	uint64_t diff =
+		count > want_count ? count - want_count : want_count - count;
+	uint64_t bdiff =
+		bytes > want_bytes ? bytes - want_bytes : want_bytes - bytes;
 	st->rounds++;
 	if (d->shards_in_flight)
 		st->in_flight_images++;
@@ -184,9 +184,9 @@ static int check_image(struct tm_source *src, uint64_t base,
 	if (bad)
 		fprintf(stderr,
 			"tm-probe: image %u disagrees: decoded %" PRIu64
-			" blocks/%" PRIu64 " bytes, truth %" PRIu64
-			"/%" PRIu64 "; in_flight=%" PRIu64
-			" inconsistent=%" PRIu64 " bad=%" PRIu64 "\n",
+			" blocks/%" PRIu64 " bytes, truth %" PRIu64 "/%" PRIu64
+			"; in_flight=%" PRIu64 " inconsistent=%" PRIu64
+			" bad=%" PRIu64 "\n",
 			st->rounds, count, bytes, want_count, want_bytes,
 			d->shards_in_flight, d->shards_inconsistent,
 			d->traces_bad);

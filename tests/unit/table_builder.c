@@ -79,8 +79,8 @@ void builder_init(struct builder *b,
 	memcpy(b->records, records, sizeof(b->records));
 	for (unsigned r = 0; r < TM_RECORD_TYPE_COUNT; r++) {
 		uint32_t at = 0;
-		for (unsigned f = 0; f < TB_MAX_FIELDS && records[r].fields[f].name;
-		     f++) {
+		for (unsigned f = 0;
+		     f < TB_MAX_FIELDS && records[r].fields[f].name; f++) {
 			unsigned size = records[r].fields[f].size;
 			at = (at + size - 1) & ~(size - 1);
 			b->offsets[r][f] = at;
@@ -103,13 +103,15 @@ void builder_init(struct builder *b,
 			uint64_t fd = fields + f * sizeof(struct tm_field_desc);
 			strncpy((char *)b->buf + fd, records[r].fields[f].name,
 				TM_DESC_NAME_SIZE - 1);
-			builder_put(b, fd + offsetof(struct tm_field_desc,
-						     offset), 4,
-				    b->offsets[r][f]);
-			builder_put(b, fd + offsetof(struct tm_field_desc, size),
+			builder_put(b,
+				    fd + offsetof(struct tm_field_desc, offset),
+				    4, b->offsets[r][f]);
+			builder_put(b,
+				    fd + offsetof(struct tm_field_desc, size),
 				    2, records[r].fields[f].size);
-			builder_put(b, fd + offsetof(struct tm_field_desc,
-						     flags), 2,
+			builder_put(b,
+				    fd + offsetof(struct tm_field_desc, flags),
+				    2,
 				    records[r].fields[f].trailing
 					    ? TM_FIELD_FLAG_TRAILING_ARRAY
 					    : 0);
@@ -142,8 +144,8 @@ void builder_init(struct builder *b,
 	builder_put(b, pre + offsetof(struct tm_preamble, version_minor), 2,
 		    TM_LAYOUT_VERSION_MINOR);
 	builder_put(b, pre + offsetof(struct tm_preamble, pointer_size), 4, 8);
-	builder_put(b, pre + offsetof(struct tm_preamble, record_type_count),
-		    4, TM_RECORD_TYPE_COUNT);
+	builder_put(b, pre + offsetof(struct tm_preamble, record_type_count), 4,
+		    TM_RECORD_TYPE_COUNT);
 	builder_put(b, pre + offsetof(struct tm_preamble, record_types), 8,
 		    types);
 	builder_put(b, pre + offsetof(struct tm_preamble, header), 8,
@@ -167,8 +169,9 @@ uint32_t builder_traceback(struct builder *b, const uint64_t *frames,
 	builder_set(b, TM_RECORD_TRACEBACK, rec, "nframe", nframe);
 	builder_set(b, TM_RECORD_TRACEBACK, rec, "total_nframe", total_nframe);
 	for (unsigned i = 0; i < nframe; i++)
-		builder_put(b, rec + b->offsets[TM_RECORD_TRACEBACK][fi] +
-				       i * fsize,
+		builder_put(b,
+			    rec + b->offsets[TM_RECORD_TRACEBACK][fi] +
+				    i * fsize,
 			    fsize, frames[i]);
 	return (uint32_t)(rec / TM_LAYOUT_TRACEBACK_ALIGN);
 }
@@ -233,8 +236,8 @@ uint64_t builder_module(struct builder *b, const char *path, uint64_t start,
 	}
 	uint64_t rec = builder_alloc(b, b->sizes[TM_RECORD_MODULE]);
 	uint64_t head = builder_get(b, TM_RECORD_HEADER, b->header, "modules");
-	uint64_t count = builder_get(b, TM_RECORD_HEADER, b->header,
-				   "module_count");
+	uint64_t count =
+		builder_get(b, TM_RECORD_HEADER, b->header, "module_count");
 	builder_set(b, TM_RECORD_MODULE, rec, "next", head);
 	builder_set(b, TM_RECORD_MODULE, rec, "start", start);
 	builder_set(b, TM_RECORD_MODULE, rec, "end", end);

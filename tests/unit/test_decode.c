@@ -153,7 +153,8 @@ static void test_missing_optional_fields(void **state)
 	builder_default_records(records);
 	// An older minor version without total_nframe: it equals nframe.
 	records[TM_RECORD_TRACEBACK] = (struct tb_record){
-		"traceback", { { "nframe", 2, false }, { "frames", 8, true } },
+		"traceback",
+		{ { "nframe", 2, false }, { "frames", 8, true } },
 	};
 	builder_init(&b, records, false, 1);
 	uint32_t tb = builder_traceback(&b, frames_a, 3, 0);
@@ -232,7 +233,8 @@ static void test_missing_required_field(void **state)
 
 	builder_default_records(records);
 	records[TM_RECORD_TRACE] = (struct tb_record){
-		"trace", { { "size", 8, false }, { "traceback", 4, false } },
+		"trace",
+		{ { "size", 8, false }, { "traceback", 4, false } },
 	};
 	build_sample(&b, records, false);
 	assert_tm_err(try_decode(&b, b.used), TM_ERR_BAD_TABLE,
@@ -292,8 +294,7 @@ static void test_offsets_out_of_range(void **state)
 
 	// A region size beyond reason is refused outright.
 	builder_set(&b, TM_RECORD_HEADER, b.header, "region_size", 1ull << 50);
-	assert_tm_err(try_decode(&b, b.used), TM_ERR_BAD_TABLE,
-		      "out of range");
+	assert_tm_err(try_decode(&b, b.used), TM_ERR_BAD_TABLE, "out of range");
 	// So is a shard array that does not fit.
 	builder_set(&b, TM_RECORD_HEADER, b.header, "region_size", b.used);
 	builder_set(&b, TM_RECORD_HEADER, b.header, "shard_count", 60000);
@@ -327,8 +328,8 @@ static void test_module_cycle_ends(void **state)
 
 	builder_default_records(records);
 	builder_init(&b, records, false, 1);
-	uint64_t first = builder_module(&b, "/lib/a.so", 0x1000, 0x2000, NULL,
-					0);
+	uint64_t first =
+		builder_module(&b, "/lib/a.so", 0x1000, 0x2000, NULL, 0);
 	builder_module(&b, "/lib/b.so", 0x3000, 0x4000, NULL, 0);
 	// The oldest record links back to the newest: a cycle.
 	uint64_t head = builder_get(&b, TM_RECORD_HEADER, b.header, "modules");
@@ -352,8 +353,8 @@ static void test_in_flight_and_inconsistent_shards(void **state)
 	// held against it.  Shard 2 idle but disagreeing is damage.
 	builder_set(&b, TM_RECORD_SHARD, b.shards, "seq", 7);
 	builder_set(&b, TM_RECORD_SHARD, b.shards, "count", 2);
-	builder_set(&b, TM_RECORD_SHARD, b.shards + 2 * b.sizes[TM_RECORD_SHARD],
-		    "size", 1);
+	builder_set(&b, TM_RECORD_SHARD,
+		    b.shards + 2 * b.sizes[TM_RECORD_SHARD], "size", 1);
 	struct tm_table *t = decode_buffer(&b, b.used);
 	size_t n;
 	tm_table_traces(t, &n);
@@ -465,8 +466,8 @@ static void test_locate_descriptor(void **state)
 	struct tm_source *src;
 	uint64_t region;
 
-	assert_tm_ok(tm_source_buffer_create(&desc, sizeof(desc), 0x600000,
-					     &src));
+	assert_tm_ok(
+		tm_source_buffer_create(&desc, sizeof(desc), 0x600000, &src));
 	assert_tm_ok(tm_locate_descriptor(src, 0x600000, &region));
 	assert_int_equal(region, 0x7f00001000);
 	desc.flags = 0;

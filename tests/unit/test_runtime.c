@@ -129,13 +129,11 @@ static void test_stop_clears_and_stops(void **state)
 	assert_int_equal(traced(), 0);
 	assert_int_equal(peak(), 0);
 	struct tm_block block;
-	assert_int_equal(tm_get_object_traceback(p, &block, NULL, 0),
-			 -ENODATA);
+	assert_int_equal(tm_get_object_traceback(p, &block, NULL, 0), -ENODATA);
 	void *q = malloc(100);
 	assert_int_equal(tm_start(4), 0);
 	assert_int_equal(tm_get_traceback_limit(), 4);
-	assert_int_equal(tm_get_object_traceback(q, &block, NULL, 0),
-			 -ENOENT);
+	assert_int_equal(tm_get_object_traceback(q, &block, NULL, 0), -ENOENT);
 	free(p);
 	free(q);
 }
@@ -244,9 +242,9 @@ static void test_track_and_untrack(void **state)
 	assert_int_equal(tm_track(7, 0x1000, 32), 0);
 	assert_int_equal(traced(), base + 32);
 	// get_object_traceback looks at domain 0 only.
-	assert_int_equal(tm_get_object_traceback((void *)0x1000, &block, NULL,
-						 0),
-			 -ENOENT);
+	assert_int_equal(
+		tm_get_object_traceback((void *)0x1000, &block, NULL, 0),
+		-ENOENT);
 	assert_int_equal(tm_track(0, 0, 10), -EINVAL);
 	assert_int_equal(tm_untrack(7, 0x1000), 0);
 	assert_int_equal(tm_untrack(7, 0x1000), 0); // not traced: still 0

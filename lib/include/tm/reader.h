@@ -24,13 +24,13 @@ extern "C" {
 
 /** What went wrong; each maps to one tm-core exit status. */
 enum tm_error_code {
-	TM_ERR_NOMEM = 1,  /**< out of memory (exit 2) */
-	TM_ERR_USAGE,      /**< bad arguments (exit 1) */
-	TM_ERR_IO,         /**< the source cannot be read (exit 2) */
-	TM_ERR_NO_TABLE,   /**< the source holds no trace table (exit 2) */
-	TM_ERR_BAD_TABLE,  /**< the table is there but damaged (exit 3) */
-	TM_ERR_VERSION,    /**< the table's layout is not readable (exit 3) */
-	TM_ERR_FAULT,      /**< an address cannot be read */
+	TM_ERR_NOMEM = 1, /**< out of memory (exit 2) */
+	TM_ERR_USAGE,	  /**< bad arguments (exit 1) */
+	TM_ERR_IO,	  /**< the source cannot be read (exit 2) */
+	TM_ERR_NO_TABLE,  /**< the source holds no trace table (exit 2) */
+	TM_ERR_BAD_TABLE, /**< the table is there but damaged (exit 3) */
+	TM_ERR_VERSION,	  /**< the table's layout is not readable (exit 3) */
+	TM_ERR_FAULT,	  /**< an address cannot be read */
 };
 
 struct tm_error;
@@ -84,9 +84,8 @@ TM_PUBLIC struct tm_error *tm_source_read(struct tm_source *src, void *buf,
 
 /** Find the table through the well-known descriptor at @descriptor (the
  * address of __tracemalloc_descriptor).  Stores the region's address. */
-TM_PUBLIC struct tm_error *tm_locate_descriptor(struct tm_source *src,
-						uint64_t descriptor,
-						uint64_t *ret);
+TM_PUBLIC struct tm_error *
+tm_locate_descriptor(struct tm_source *src, uint64_t descriptor, uint64_t *ret);
 /** Find the table by its magic at page starts of the source's segments; a
  * table counts only where its header says it was mapped.  Stores the lowest
  * such address, and through @ret_count (may be NULL) how many were found. */
@@ -99,9 +98,9 @@ struct tm_damage {
 				         up to one operation each missing */
 	uint64_t shards_unreadable; /**< shards whose slots could not be read */
 	uint64_t shards_inconsistent; /**< idle shards whose counts disagree */
-	uint64_t traces_bad;        /**< slots naming an invalid traceback */
-	uint64_t bytes_unreadable;  /**< region bytes the source lacked */
-	uint64_t modules_bad;       /**< module records skipped */
+	uint64_t traces_bad;	      /**< slots naming an invalid traceback */
+	uint64_t bytes_unreadable;    /**< region bytes the source lacked */
+	uint64_t modules_bad;	      /**< module records skipped */
 };
 
 struct tm_traceback {
@@ -129,9 +128,9 @@ struct tm_module {
 struct tm_table_info {
 	unsigned version_major, version_minor;
 	unsigned pointer_size;
-	bool swapped;            /**< written in the other byte order */
-	const char *writer;      /**< e.g. "libtracemalloc 0.1.0" */
-	uint64_t base_address;   /**< where the writer mapped the region */
+	bool swapped;	       /**< written in the other byte order */
+	const char *writer;    /**< e.g. "libtracemalloc 0.1.0" */
+	uint64_t base_address; /**< where the writer mapped the region */
 	uint64_t region_size;
 	uint32_t pid;
 	bool tracing;
@@ -139,10 +138,10 @@ struct tm_table_info {
 	unsigned traceback_limit;
 	unsigned unwind_limit;
 	uint64_t epoch;
-	uint64_t peak_size;      /**< at least traced_size */
-	uint64_t untraced;       /**< allocations the table had no room for */
-	uint64_t traced_size;    /**< sum of the decoded traces' sizes */
-	uint64_t memory_size;    /**< bytes the writer used for the table */
+	uint64_t peak_size;   /**< at least traced_size */
+	uint64_t untraced;    /**< allocations the table had no room for */
+	uint64_t traced_size; /**< sum of the decoded traces' sizes */
+	uint64_t memory_size; /**< bytes the writer used for the table */
 };
 
 struct tm_table;

@@ -29,9 +29,10 @@ struct tm_line_statistic {
  * Snapshot.statistics('lineno') sorts (size, then count, then the line,
  * all descending).  Caller frees *@ret with free().
  */
-TM_PUBLIC struct tm_error *
-tm_statistics_by_line(const struct tm_table *table, struct tm_symbolizer *sym,
-		      struct tm_line_statistic **ret, size_t *ret_count);
+TM_PUBLIC struct tm_error *tm_statistics_by_line(const struct tm_table *table,
+						 struct tm_symbolizer *sym,
+						 struct tm_line_statistic **ret,
+						 size_t *ret_count);
 
 /** str(Statistic): "a.c:42: size=4855 KiB, count=39328, average=126 B".
  * Returns the length snprintf() would have written. */

@@ -67,7 +67,7 @@ struct tm_block {
 	uintptr_t address; /**< start of the block */
 	size_t size;
 	unsigned int domain;
-	unsigned int nframe;       /**< frames stored */
+	unsigned int nframe;	   /**< frames stored */
 	unsigned int total_nframe; /**< stack depth before truncation */
 };
 
