@@ -168,17 +168,9 @@ static bool grow(struct tm_shard_rec *shard)
 
 void tm_table_prefetch(uint32_t domain, uint64_t address)
 {
-	const struct tm_shard_rec *shard = shard_of(domain, address);
-	uint64_t capacity = __atomic_load_n(&shard->capacity, __ATOMIC_RELAXED);
-	uint64_t slots = __atomic_load_n(&shard->slots, __ATOMIC_RELAXED);
-
-	// Unlocked and only a hint: a stale pair just prefetches a line that
-	// is still inside the region.
-	if (capacity && slots)
-		__builtin_prefetch((const struct tm_trace_rec *)tm_region_ptr(
-					   &tm_rt.region, slots) +
-					   home_of(domain, address, capacity),
-				   1);
+	// For writing: the lock will need the line exclusive, and a plain read
+	// would fetch it shared first, one more transfer between cores.
+	__builtin_prefetch(shard_of(domain, address), 1);
 }
 
 bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
