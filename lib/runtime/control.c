@@ -121,7 +121,8 @@ static int setup_region(void)
 
 // --- locking everything -----------------------------------------------------
 
-// Lock order: control, module, intern, shards, region.
+// Lock order: control, module, intern, shards, region; the stack caches'
+// free list is taken alone, and last, around fork.
 static void lock_table(void)
 {
 	tm_spin_lock(&tm_rt.intern.lock);
@@ -176,12 +177,14 @@ static void before_fork(void)
 	tm_spin_lock(&tm_rt.module_lock);
 	if (tm_rt.region.base)
 		lock_table();
+	tm_stack_cache_lock();
 	if (fork_handoff)
 		__atomic_store_n(fork_handoff, 0, __ATOMIC_RELEASE);
 }
 
 static void unlock_after_fork(void)
 {
+	tm_stack_cache_unlock();
 	if (tm_rt.region.base)
 		unlock_table();
 	tm_spin_unlock(&tm_rt.module_lock);

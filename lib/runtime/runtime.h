@@ -107,6 +107,8 @@ unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
 // slot identifies the stack.
 void tm_stack_cache_init(void);
 size_t tm_stack_cache_memory(void);
+void tm_stack_cache_lock(void);
+void tm_stack_cache_unlock(void);
 uint32_t tm_stack_cache_find(const void *hook_frame, uint64_t epoch);
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,

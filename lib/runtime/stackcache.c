@@ -69,6 +69,17 @@ static void release_cache(void *arg)
 	tm_spin_unlock(&free_lock);
 }
 
+// Around fork: a child must not inherit the lock held by another thread.
+void tm_stack_cache_lock(void)
+{
+	tm_spin_lock(&free_lock);
+}
+
+void tm_stack_cache_unlock(void)
+{
+	tm_spin_unlock(&free_lock);
+}
+
 size_t tm_stack_cache_memory(void)
 {
 	return __atomic_load_n(&mapped_bytes, __ATOMIC_RELAXED);
