@@ -74,7 +74,11 @@ TM_RUNTIME_TEXT int tm_track(unsigned int domain, uintptr_t ptr, size_t size)
 		return -ENODATA;
 	if (!ptr)
 		return -EINVAL;
+	struct tm_trace_found old;
 	bool entered = tm_guard_enter();
+	// Tracking an address again replaces its trace, even one that another
+	// thread's set holds.
+	tm_forget(domain, ptr, &old);
 	bool stored = tm_record(domain, ptr, size, __builtin_frame_address(0));
 	if (entered)
 		tm_guard_leave();

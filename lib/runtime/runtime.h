@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Traces are spread over this many independently locked shards, so threads
-// rarely wait for each other (table.c).
+// Traces are spread over independently locked shards, in sets: each thread
+// inserts into a set of its own, so threads rarely share a shard (table.c).
 #define TM_SHARD_BITS 6
-#define TM_SHARD_COUNT (1u << TM_SHARD_BITS)
+#define TM_SHARDS_PER_SET (1u << TM_SHARD_BITS)
+#define TM_SHARD_SETS 4
+#define TM_SHARD_COUNT (TM_SHARDS_PER_SET * TM_SHARD_SETS)
 
 struct tm_intern {
 	uint32_t lock;
@@ -35,7 +37,10 @@ struct tm_runtime {
 		uint64_t peak_epoch; // changes when the peak is reset
 		struct tm_shard_rec *shards;
 		struct tm_header_rec *header;
+		unsigned sets_in_use; // shard sets handed to threads, up to 4
 	} __attribute__((aligned(64)));
+
+	unsigned next_set; // the set the next new thread gets
 
 	uint64_t peak __attribute__((aligned(64)));
 	struct tm_region region;

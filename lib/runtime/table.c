@@ -1,11 +1,13 @@
 // table.c: the trace table writer.  Traces live in TM_SHARD_COUNT
 // open-addressing tables with linear probing (docs/layout.md, "Shards").
 //
-// Sharding: a block's shard comes from a hash of its whole address, so even
-// a few hundred blocks spread over every shard and each shard stays small.
-// (Choosing shards by the megabyte a block lies in, to keep each thread's
-// blocks in its own shards, measured slower: the shards it fills are fuller
-// and closing holes in them costs more than the shared cache lines do.)
+// Sharding: shards come in TM_SHARD_SETS sets.  A thread inserts into the
+// set it was given (threads share sets round-robin past four), at the shard
+// a hash of the address picks, so threads rarely write each other's cache
+// lines.  A removal looks in the remover's set first, since most blocks are
+// freed by the thread that allocated them, then in the other sets in use.
+// (Sharding by address ranges instead, hoping each thread's blocks keep to
+// ranges of their own, measured slower: glibc puts threads in one arena.)
 //
 // Sizing: capacities grow 1.5x in whole pages and a shard grows past 11/16
 // full, so slots are 46% to 69% used (24 bytes a slot, 35 to 52 bytes a
@@ -43,10 +45,34 @@ static inline uint64_t mix(uint64_t x)
 	return x;
 }
 
-static inline struct tm_shard_rec *shard_of(uint32_t domain, uint64_t address)
+static __thread int thread_set __attribute__((tls_model("initial-exec")));
+
+// This thread's set, given out on its first insertion.
+static inline unsigned own_set(void)
+{
+	if (__builtin_expect(!thread_set, 0)) {
+		unsigned n = __atomic_fetch_add(&tm_rt.next_set, 1,
+						__ATOMIC_RELAXED);
+		unsigned set = n % TM_SHARD_SETS;
+		thread_set = (int)set + 1;
+		// Publish how many sets removals must search.
+		unsigned in_use =
+			__atomic_load_n(&tm_rt.sets_in_use, __ATOMIC_RELAXED);
+		while (in_use < set + 1 &&
+		       !__atomic_compare_exchange_n(
+			       &tm_rt.sets_in_use, &in_use, set + 1, true,
+			       __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	return (unsigned)thread_set - 1;
+}
+
+static inline struct tm_shard_rec *shard_of(unsigned set, uint32_t domain,
+					    uint64_t address)
 {
 	uint64_t h = mix(address ^ ((uint64_t)domain << 44));
-	return &tm_rt.shards[h >> (64 - TM_SHARD_BITS)];
+	return &tm_rt.shards[set * TM_SHARDS_PER_SET +
+			     (unsigned)(h >> (64 - TM_SHARD_BITS))];
 }
 
 static inline uint64_t home_of(uint32_t domain, uint64_t address,
@@ -170,13 +196,13 @@ void tm_table_prefetch(uint32_t domain, uint64_t address)
 {
 	// For writing: the lock will need the line exclusive, and a plain read
 	// would fetch it shared first, one more transfer between cores.
-	__builtin_prefetch(shard_of(domain, address), 1);
+	__builtin_prefetch(shard_of(own_set(), domain, address), 1);
 }
 
 bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
 		  uint32_t traceback, uint64_t epoch, int64_t *delta)
 {
-	struct tm_shard_rec *shard = shard_of(domain, address);
+	struct tm_shard_rec *shard = shard_of(own_set(), domain, address);
 	bool stored = false;
 
 	shard_begin(shard);
@@ -234,10 +260,9 @@ static void close_hole(struct tm_trace_rec *slots, uint64_t capacity,
 	}
 }
 
-bool tm_table_take(uint32_t domain, uint64_t address,
-		   struct tm_trace_found *ret)
+static bool take_from(struct tm_shard_rec *shard, uint32_t domain,
+		      uint64_t address, struct tm_trace_found *ret)
 {
-	struct tm_shard_rec *shard = shard_of(domain, address);
 	struct tm_trace_rec *slot = NULL;
 
 	shard_begin(shard);
@@ -259,6 +284,21 @@ bool tm_table_take(uint32_t domain, uint64_t address,
 	}
 	shard_end(shard);
 	return slot != NULL;
+}
+
+bool tm_table_take(uint32_t domain, uint64_t address,
+		   struct tm_trace_found *ret)
+{
+	unsigned sets = __atomic_load_n(&tm_rt.sets_in_use, __ATOMIC_ACQUIRE);
+	unsigned own = thread_set ? (unsigned)thread_set - 1 : 0;
+
+	for (unsigned k = 0; k < sets; k++) {
+		unsigned set = (own + k) % TM_SHARD_SETS;
+		if (take_from(shard_of(set, domain, address), domain, address,
+			      ret))
+			return true;
+	}
+	return false;
 }
 
 static bool contains(const struct tm_trace_rec *slot, uint32_t domain,
@@ -283,23 +323,25 @@ static void copy_out(const struct tm_trace_rec *slot,
 bool tm_table_find(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret)
 {
-	struct tm_shard_rec *shard = shard_of(domain, address);
 	bool found = false;
 
-	tm_spin_lock(&shard->lock);
-	if (shard->capacity) {
-		struct tm_trace_rec *slot =
-			probe(slots_of(shard), shard->capacity, domain, address,
-			      NULL);
-		if (slot) {
-			copy_out(slot, ret);
-			found = true;
+	for (unsigned set = 0; set < TM_SHARD_SETS && !found; set++) {
+		struct tm_shard_rec *shard = shard_of(set, domain, address);
+		tm_spin_lock(&shard->lock);
+		if (shard->capacity) {
+			struct tm_trace_rec *slot =
+				probe(slots_of(shard), shard->capacity, domain,
+				      address, NULL);
+			if (slot) {
+				copy_out(slot, ret);
+				found = true;
+			}
 		}
+		tm_spin_unlock(&shard->lock);
 	}
-	tm_spin_unlock(&shard->lock);
 	// An interior address: look at every trace.
 	for (unsigned s = 0; s < TM_SHARD_COUNT && !found; s++) {
-		shard = &tm_rt.shards[s];
+		struct tm_shard_rec *shard = &tm_rt.shards[s];
 		tm_spin_lock(&shard->lock);
 		struct tm_trace_rec *slots = slots_of(shard);
 		for (uint64_t i = 0; i < shard->capacity; i++) {
