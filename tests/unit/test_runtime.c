@@ -475,6 +475,66 @@ static void test_threads_keep_exact_totals(void **state)
 	tm_table_destroy(t);
 }
 
+// Blocks freed by a thread other than the one that allocated them: each
+// allocating thread has its own shard set, and a free must find the trace
+// in another set.
+#define HANDOFF_THREADS 6
+#define HANDOFF_BLOCKS 2000
+
+static void *handoff[HANDOFF_THREADS][HANDOFF_BLOCKS];
+
+static void *produce(void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+
+	for (int i = 0; i < HANDOFF_BLOCKS; i++)
+		handoff[id][i] = malloc(16 + i % 64);
+	return NULL;
+}
+
+static void *consume(void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+
+	// Free a neighbour's blocks, and realloc some of them first.
+	for (int i = 0; i < HANDOFF_BLOCKS; i++) {
+		void **p = &handoff[(id + 1) % HANDOFF_THREADS][i];
+		if (i % 3 == 0)
+			*p = realloc(*p, 100);
+		free(*p);
+	}
+	return NULL;
+}
+
+static void test_free_from_another_thread(void **state)
+{
+	pthread_t t[HANDOFF_THREADS];
+
+	tm_clear_traces();
+	size_t base = traced();
+	for (uintptr_t i = 0; i < HANDOFF_THREADS; i++)
+		pthread_create(&t[i], NULL, produce, (void *)i);
+	for (int i = 0; i < HANDOFF_THREADS; i++)
+		pthread_join(t[i], NULL);
+	assert_true(traced() > base);
+	for (uintptr_t i = 0; i < HANDOFF_THREADS; i++)
+		pthread_create(&t[i], NULL, consume, (void *)i);
+	for (int i = 0; i < HANDOFF_THREADS; i++)
+		pthread_join(t[i], NULL);
+	// Every block is gone from the table, whichever set held it.
+	struct tm_block block;
+	for (int k = 0; k < HANDOFF_THREADS; k++)
+		for (int i = 0; i < HANDOFF_BLOCKS; i += 97)
+			assert_int_equal(tm_get_object_traceback(
+						 handoff[k][i], &block, NULL, 0),
+					 -ENOENT);
+	size_t expected = traced();
+	struct tm_table *t2 = snapshot_table();
+	assert_int_equal(tm_table_info(t2)->traced_size, expected);
+	assert_int_equal(tm_table_damage(t2)->shards_inconsistent, 0);
+	tm_table_destroy(t2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +557,7 @@ int main(void)
 			test_tracemalloc_memory_reports_the_table, restart),
 		cmocka_unit_test_setup(test_growth_keeps_every_trace, restart),
 		cmocka_unit_test(test_region_free_keeps_neighbours),
+		cmocka_unit_test_setup(test_free_from_another_thread, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
 	};
