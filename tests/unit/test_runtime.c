@@ -525,8 +525,9 @@ static void test_free_from_another_thread(void **state)
 	struct tm_block block;
 	for (int k = 0; k < HANDOFF_THREADS; k++)
 		for (int i = 0; i < HANDOFF_BLOCKS; i += 97)
-			assert_int_equal(tm_get_object_traceback(
-						 handoff[k][i], &block, NULL, 0),
+			assert_int_equal(tm_get_object_traceback(handoff[k][i],
+								 &block, NULL,
+								 0),
 					 -ENOENT);
 	size_t expected = traced();
 	struct tm_table *t2 = snapshot_table();
