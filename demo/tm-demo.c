@@ -94,7 +94,8 @@ static int print_top(int limit)
 	struct tm_source *src = NULL;
 	struct tm_table *table = NULL;
 	struct tm_symbolizer *sym = NULL;
-	struct tm_line_statistic *stats = NULL;
+	struct tm_snapshot *snapshot = NULL;
+	struct tm_statistic *stats = NULL;
 	struct tm_error *err;
 	size_t count, modules, current, peak;
 	char line[1024], a[32], b[32], c[32];
@@ -112,7 +113,9 @@ static int print_top(int limit)
 	}
 	const struct tm_module *mods = tm_table_modules(table, &modules);
 	if ((err = tm_symbolizer_create_modules(mods, modules, &sym)) ||
-	    (err = tm_statistics_by_line(table, sym, &stats, &count))) {
+	    (err = tm_snapshot_from_table(table, sym, &snapshot)) ||
+	    (err = tm_snapshot_statistics(snapshot, TM_KEY_LINENO, false,
+					  &stats, &count))) {
 		fprintf(stderr, "tm-demo: %s\n", tm_error_message(err));
 		tm_error_destroy(err);
 		goto out;
@@ -128,11 +131,12 @@ static int print_top(int limit)
 			      false));
 	printf("[ Top %d ]\n", limit);
 	for (size_t i = 0; i < count && i < (size_t)limit; i++) {
-		tm_format_line_statistic(line, sizeof(line), &stats[i]);
+		tm_format_statistic(line, sizeof(line), &stats[i]);
 		printf("%s\n", line);
 	}
 out:
 	free(stats);
+	tm_snapshot_destroy(snapshot);
 	tm_symbolizer_destroy(sym);
 	tm_table_destroy(table);
 	tm_source_destroy(src);

@@ -42,6 +42,7 @@ READER_ONLY_SOURCES = \
 	lib/reader/locate.c lib/reader/decode.c
 READER_ONLY_SOURCES += \
 	lib/symbolize/symbolize_dwfl.c \
+	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
 	lib/snapshot/format.c lib/snapshot/statistics.c
 READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
 READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \

@@ -9,7 +9,7 @@ LOG_DRIVER = env CMOCKA_MESSAGE_OUTPUT=TAP AM_TAP_AWK='$(AWK)' \
 SH_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	export top_srcdir top_builddir; \
+	PYTHON='$(PYTHON)'; export top_srcdir top_builddir PYTHON; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0; export ASAN_OPTIONS; \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
 
@@ -29,6 +29,14 @@ tests_unit_test_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
 tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
+
+check_PROGRAMS += tests/unit/test_snapshot
+tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c \
+	tests/unit/tm_test.h $(READER_SOURCES)
+tests_unit_test_snapshot_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_snapshot_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_snapshot_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_snapshot_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
 
 # The reader's fuzz target, with a replay-and-mutate main (see the file).
 check_PROGRAMS += tests/fuzz/fuzz_decode
@@ -50,7 +58,7 @@ tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
 tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++ -ldl \
 	-lpthread
 
-TESTS += tests/unit/test_decode tests/unit/test_runtime
+TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot
 
 # --- end to end ------------------------------------------------------------
 # Programs run under LD_PRELOAD; they link nothing of ours unless they call
@@ -65,6 +73,12 @@ tests_tools_tm_probe_SOURCES = tests/tools/tm-probe.c
 tests_tools_tm_probe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_tools_tm_probe_LDADD = libtm.la
 tests_tools_tm_probe_LDFLAGS = -no-install
+
+check_PROGRAMS += tests/tools/tm-stats
+tests_tools_tm_stats_SOURCES = tests/tools/tm-stats.c
+tests_tools_tm_stats_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_tools_tm_stats_LDADD = libtm.la
+tests_tools_tm_stats_LDFLAGS = -no-install
 
 check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
@@ -121,7 +135,9 @@ E2E_TESTS = \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-fuzz.sh \
-	tests/e2e/run-static.sh
+	tests/e2e/run-static.sh \
+	tests/e2e/run-tracemalloc-crosscheck.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
+	tests/snapshot/crosscheck.py \
 	.clang-format .editorconfig

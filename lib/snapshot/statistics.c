@@ -1,69 +1,338 @@
-// statistics.c: grouping traces by source line (tracemalloc's 'lineno' key).
-#include "tm/snapshot.h"
+// statistics.c: Snapshot.statistics() and Snapshot.compare_to(), grouped,
+// sorted and tie-broken as tracemalloc.py does (its _group_by,
+// Statistic._sort_key, _compare_grouped_stats, StatisticDiff._sort_key).
+#include "snapshot_internal.h"
 
 #include "error.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int by_line(const void *a, const void *b)
-{
-	const struct tm_line_statistic *x = a, *y = b;
-	int c = strcmp(x->filename, y->filename);
+// Key traceback -> index into the statistics, by pointer (keys are
+// interned, so equal keys are one pointer).
+struct index_map {
+	const struct tm_frames **keys;
+	size_t *values;
+	size_t capacity, count;
+};
 
-	if (c)
-		return c;
-	return (x->lineno > y->lineno) - (x->lineno < y->lineno);
+static size_t ptr_hash(const void *p)
+{
+	return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ULL);
 }
 
-// tracemalloc sorts with key (size, count, traceback), reverse=True.
-static int by_size_desc(const void *a, const void *b)
+static bool map_reserve(struct index_map *m)
 {
-	const struct tm_line_statistic *x = a, *y = b;
-
-	if (x->size != y->size)
-		return x->size < y->size ? 1 : -1;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return -by_line(a, b);
+	if ((m->count + 1) * 2 <= m->capacity)
+		return true;
+	size_t cap = m->capacity ? m->capacity * 2 : 256;
+	const struct tm_frames **keys = calloc(cap, sizeof(*keys));
+	size_t *values = malloc(cap * sizeof(*values));
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return false;
+	}
+	for (size_t i = 0; i < m->capacity; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t j = ptr_hash(m->keys[i]) & (cap - 1);
+		while (keys[j])
+			j = (j + 1) & (cap - 1);
+		keys[j] = m->keys[i];
+		values[j] = m->values[i];
+	}
+	free(m->keys);
+	free(m->values);
+	m->keys = keys;
+	m->values = values;
+	m->capacity = cap;
+	return true;
 }
 
-struct tm_error *tm_statistics_by_line(const struct tm_table *table,
-				       struct tm_symbolizer *sym,
-				       struct tm_line_statistic **ret,
-				       size_t *ret_count)
+// The slot for @key: its index if present (returns true), else where it
+// goes (the map must have room, map_reserve(), before an insertion).
+static bool map_find(struct index_map *m, const struct tm_frames *key,
+		     size_t *slot)
 {
-	size_t n;
-	const struct tm_trace *traces = tm_table_traces(table, &n);
-	struct tm_line_statistic *stats = calloc(n ? n : 1, sizeof(*stats));
+	*slot = 0;
+	if (!m->capacity)
+		return false; // an empty grouping: nothing to find
+	size_t i = ptr_hash(key) & (m->capacity - 1);
 
-	if (!stats)
+	for (; m->keys[i]; i = (i + 1) & (m->capacity - 1))
+		if (m->keys[i] == key)
+			break;
+	*slot = i;
+	return m->keys[i] != NULL;
+}
+
+static void map_deinit(struct index_map *m)
+{
+	free(m->keys);
+	free(m->values);
+}
+
+struct grouping {
+	struct tm_statistic *stats;
+	size_t count, capacity;
+	struct index_map index;
+};
+
+static struct tm_error *add_to_group(struct grouping *g,
+				     const struct tm_frames *key, uint64_t size)
+{
+	size_t slot;
+
+	if (!key || !map_reserve(&g->index))
 		return &tm_enomem;
-	for (size_t i = 0; i < n; i++) {
-		const struct tm_traceback *tb = traces[i].traceback;
-		if (tb->nframe) {
-			const struct tm_frame_info *f =
-				tm_symbolizer_lookup(sym, tb->frames[0]);
-			stats[i].filename = f->filename;
-			stats[i].lineno = f->lineno;
-		} else {
-			stats[i].filename = "<unknown>";
-		}
-		stats[i].size = traces[i].size;
-		stats[i].count = 1;
+	if (map_find(&g->index, key, &slot)) {
+		struct tm_statistic *stat = &g->stats[g->index.values[slot]];
+		stat->size += size;
+		stat->count++;
+		return NULL;
 	}
-	qsort(stats, n, sizeof(*stats), by_line);
-	size_t groups = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (groups && by_line(&stats[groups - 1], &stats[i]) == 0) {
-			stats[groups - 1].size += stats[i].size;
-			stats[groups - 1].count++;
-		} else {
-			stats[groups++] = stats[i];
-		}
+	if (g->count == g->capacity) {
+		size_t cap = g->capacity ? g->capacity * 2 : 256;
+		struct tm_statistic *grown =
+			realloc(g->stats, cap * sizeof(*grown));
+		if (!grown)
+			return &tm_enomem;
+		g->stats = grown;
+		g->capacity = cap;
 	}
-	qsort(stats, groups, sizeof(*stats), by_size_desc);
-	*ret = stats;
-	*ret_count = groups;
+	g->index.keys[slot] = key;
+	g->index.values[slot] = g->count;
+	g->index.count++;
+	g->stats[g->count++] = (struct tm_statistic){ key, size, 1 };
+	return NULL;
+}
+
+// The key traceback of one frame, interned in @into: (filename, lineno) or,
+// for the filename key, (filename, 0).
+static const struct tm_frames *frame_key(struct tm_snapshot *into,
+					 const struct tm_frame *frame,
+					 enum tm_key key)
+{
+	struct tm_frame f = {
+		tm_snapshot_intern_string(into, frame->filename),
+		key == TM_KEY_FILENAME ? 0 : frame->lineno,
+	};
+
+	return f.filename
+		       ? tm_snapshot_intern(into, &f, 1, TM_TOTAL_NFRAME_NONE)
+		       : NULL;
+}
+
+static const struct tm_frames *traceback_key(struct tm_snapshot *into,
+					     const struct tm_frames *tb)
+{
+	struct tm_frame stack_frames[128], *frames = stack_frames;
+	const struct tm_frames *key = NULL;
+
+	if (tb->nframe > 128 &&
+	    !(frames = malloc(tb->nframe * sizeof(*frames))))
+		return NULL;
+	uint32_t i = 0;
+	for (; i < tb->nframe; i++) {
+		frames[i].filename =
+			tm_snapshot_intern_string(into, tb->frames[i].filename);
+		frames[i].lineno = tb->frames[i].lineno;
+		if (!frames[i].filename)
+			break;
+	}
+	if (i == tb->nframe)
+		key = tm_snapshot_intern(into, frames, tb->nframe,
+					 TM_TOTAL_NFRAME_NONE);
+	if (frames != stack_frames)
+		free(frames);
+	return key;
+}
+
+// tracemalloc's _group_by, with key tracebacks interned in @into.
+static struct tm_error *group_by(struct tm_snapshot *snap,
+				 struct tm_snapshot *into, enum tm_key key,
+				 bool cumulative, struct grouping *g)
+{
+	struct tm_error *err = NULL;
+	// Traces share tracebacks: remember each one's key.
+	struct index_map memo = { 0 };
+	const struct tm_frames **memo_keys = NULL;
+	size_t memo_count = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (cumulative && key == TM_KEY_TRACEBACK)
+		return tm_error_create(TM_ERR_USAGE,
+				       "cumulative statistics group by "
+				       "'lineno' or 'filename', not by "
+				       "'traceback'");
+	for (size_t t = 0; t < snap->trace_count && !err; t++) {
+		const struct tm_snapshot_trace *trace = &snap->traces[t];
+		const struct tm_frames *tb = trace->traceback;
+		if (cumulative) {
+			for (uint32_t i = 0; i < tb->nframe && !err; i++)
+				err = add_to_group(
+					g, frame_key(into, &tb->frames[i], key),
+					trace->size);
+			continue;
+		}
+		size_t slot;
+		const struct tm_frames *k;
+		if (!map_reserve(&memo)) {
+			err = &tm_enomem;
+			break;
+		}
+		if (map_find(&memo, tb, &slot)) {
+			k = memo_keys[memo.values[slot]];
+		} else {
+			k = key == TM_KEY_TRACEBACK
+				    ? traceback_key(into, tb)
+				    : frame_key(into, &tb->frames[0], key);
+			const struct tm_frames **grown = realloc(
+				memo_keys, (memo_count + 1) * sizeof(*grown));
+			if (!k || !grown) {
+				free(grown ? grown : memo_keys);
+				memo_keys = NULL;
+				err = &tm_enomem;
+				break;
+			}
+			memo_keys = grown;
+			memo.keys[slot] = tb;
+			memo.values[slot] = memo_count;
+			memo.count++;
+			memo_keys[memo_count++] = k;
+		}
+		err = add_to_group(g, k, trace->size);
+	}
+	free(memo_keys);
+	map_deinit(&memo);
+	if (err) {
+		free(g->stats);
+		map_deinit(&g->index);
+	}
+	return err;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+// Statistic._sort_key, sorted with reverse=True.
+static int statistic_order(const void *pa, const void *pb)
+{
+	const struct tm_statistic *a = pa, *b = pb;
+	int c = cmp_u64(a->size, b->size);
+
+	if (!c)
+		c = cmp_u64(a->count, b->count);
+	if (!c)
+		c = tm_frames_compare(a->traceback, b->traceback);
+	return -c;
+}
+
+struct tm_error *tm_snapshot_statistics(struct tm_snapshot *snap,
+					enum tm_key key, bool cumulative,
+					struct tm_statistic **ret,
+					size_t *ret_count)
+{
+	struct grouping g;
+	struct tm_error *err = group_by(snap, snap, key, cumulative, &g);
+
+	if (err)
+		return err;
+	map_deinit(&g.index);
+	if (g.count)
+		qsort(g.stats, g.count, sizeof(*g.stats), statistic_order);
+	*ret = g.stats;
+	*ret_count = g.count;
+	return NULL;
+}
+
+static uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+// StatisticDiff._sort_key, sorted with reverse=True.
+static int diff_order(const void *pa, const void *pb)
+{
+	const struct tm_statistic_diff *a = pa, *b = pb;
+	int c = cmp_u64(magnitude(a->size_diff), magnitude(b->size_diff));
+
+	if (!c)
+		c = cmp_u64(a->size, b->size);
+	if (!c)
+		c = cmp_u64(magnitude(a->count_diff), magnitude(b->count_diff));
+	if (!c)
+		c = cmp_u64(a->count, b->count);
+	if (!c)
+		c = tm_frames_compare(a->traceback, b->traceback);
+	return -c;
+}
+
+struct tm_error *tm_snapshot_compare(struct tm_snapshot *snap,
+				     struct tm_snapshot *old, enum tm_key key,
+				     bool cumulative,
+				     struct tm_statistic_diff **ret,
+				     size_t *ret_count)
+{
+	struct grouping now, before;
+	struct tm_error *err;
+
+	// Both groupings key into this snapshot, so equal keys match.
+	if ((err = group_by(snap, snap, key, cumulative, &now)))
+		return err;
+	if ((err = group_by(old, snap, key, cumulative, &before))) {
+		free(now.stats);
+		map_deinit(&now.index);
+		return err;
+	}
+	size_t n = 0, cap = now.count + before.count;
+	struct tm_statistic_diff *diffs =
+		malloc((cap ? cap : 1) * sizeof(*diffs));
+	bool *matched = calloc(before.count ? before.count : 1, 1);
+	if (!diffs || !matched) {
+		err = &tm_enomem;
+		goto out;
+	}
+	// _compare_grouped_stats: every new group, then the old ones left.
+	for (size_t i = 0; i < now.count; i++) {
+		const struct tm_statistic *s = &now.stats[i];
+		size_t slot;
+		int64_t size_diff = (int64_t)s->size;
+		int64_t count_diff = (int64_t)s->count;
+		if (map_find(&before.index, s->traceback, &slot)) {
+			const struct tm_statistic *p =
+				&before.stats[before.index.values[slot]];
+			matched[before.index.values[slot]] = true;
+			size_diff -= (int64_t)p->size;
+			count_diff -= (int64_t)p->count;
+		}
+		diffs[n++] = (struct tm_statistic_diff){ s->traceback, s->size,
+							 size_diff, s->count,
+							 count_diff };
+	}
+	for (size_t i = 0; i < before.count; i++)
+		if (!matched[i])
+			diffs[n++] = (struct tm_statistic_diff){
+				before.stats[i].traceback, 0,
+				-(int64_t)before.stats[i].size, 0,
+				-(int64_t)before.stats[i].count
+			};
+	if (n)
+		qsort(diffs, n, sizeof(*diffs), diff_order);
+out:
+	free(matched);
+	free(now.stats);
+	free(before.stats);
+	map_deinit(&now.index);
+	map_deinit(&before.index);
+	if (err) {
+		free(diffs);
+		return err;
+	}
+	*ret = diffs;
+	*ret_count = n;
 	return NULL;
 }

@@ -1,0 +1,275 @@
+// snapshot.c: struct tm_snapshot, the traces it holds and the interning
+// that makes equal filenames and equal tracebacks the same pointer.
+#include "snapshot_internal.h"
+
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char unknown_file[] = "<unknown>";
+
+static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL; // FNV-1a
+	return h;
+}
+
+// Find the slot of @key in @set by @hash and @equal; an empty slot if absent.
+static void **set_slot(struct ptr_set *set, uint64_t hash,
+		       bool (*equal)(const void *stored, const void *key),
+		       const void *key)
+{
+	size_t mask = set->capacity - 1;
+
+	for (size_t i = hash & mask;; i = (i + 1) & mask)
+		if (!set->slots[i] || equal(set->slots[i], key))
+			return &set->slots[i];
+}
+
+static bool set_reserve(struct ptr_set *set, uint64_t (*hash_of)(const void *))
+{
+	if ((set->count + 1) * 2 <= set->capacity)
+		return true;
+	size_t cap = set->capacity ? set->capacity * 2 : 64;
+	void **slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < set->capacity; i++) {
+		if (!set->slots[i])
+			continue;
+		size_t j = hash_of(set->slots[i]) & (cap - 1);
+		while (slots[j])
+			j = (j + 1) & (cap - 1);
+		slots[j] = set->slots[i];
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->capacity = cap;
+	return true;
+}
+
+static uint64_t string_hash(const void *s)
+{
+	return hash_bytes(s, strlen(s), 0xcbf29ce484222325ULL);
+}
+
+static bool string_equal(const void *stored, const void *key)
+{
+	return strcmp(stored, key) == 0;
+}
+
+const char *tm_snapshot_intern_string(struct tm_snapshot *snap, const char *s)
+{
+	if (!set_reserve(&snap->filenames, string_hash))
+		return NULL;
+	void **slot =
+		set_slot(&snap->filenames, string_hash(s), string_equal, s);
+	if (!*slot) {
+		*slot = strdup(s);
+		if (!*slot)
+			return NULL;
+		snap->filenames.count++;
+	}
+	return *slot;
+}
+
+// Frames hold interned filenames, so a frame hashes by pointer.
+static uint64_t frames_hash(const struct tm_frame *frames, uint32_t n,
+			    uint32_t total)
+{
+	uint64_t h = hash_bytes(&total, sizeof(total), 0xcbf29ce484222325ULL);
+
+	for (uint32_t i = 0; i < n; i++) {
+		h = hash_bytes(&frames[i].filename, sizeof(frames[i].filename),
+			       h);
+		h = hash_bytes(&frames[i].lineno, sizeof(frames[i].lineno), h);
+	}
+	return h;
+}
+
+static uint64_t interned_hash(const void *p)
+{
+	return ((const struct interned *)p)->hash;
+}
+
+static bool interned_equal(const void *stored, const void *key)
+{
+	const struct tm_frames *a = stored, *b = key;
+
+	if (a->nframe != b->nframe || a->total_nframe != b->total_nframe)
+		return false;
+	for (uint32_t i = 0; i < a->nframe; i++)
+		if (a->frames[i].filename != b->frames[i].filename ||
+		    a->frames[i].lineno != b->frames[i].lineno)
+			return false;
+	return true;
+}
+
+const struct tm_frames *tm_snapshot_intern(struct tm_snapshot *snap,
+					   const struct tm_frame *frames,
+					   uint32_t nframe,
+					   uint32_t total_nframe)
+{
+	struct tm_frames key = { nframe, total_nframe, frames };
+	uint64_t hash = frames_hash(frames, nframe, total_nframe);
+
+	if (!set_reserve(&snap->tracebacks, interned_hash))
+		return NULL;
+	void **slot = set_slot(&snap->tracebacks, hash, interned_equal, &key);
+	if (*slot)
+		return *slot;
+	struct interned *tb = malloc(sizeof(*tb) + nframe * sizeof(*frames));
+	if (!tb)
+		return NULL;
+	struct tm_frame *copy = (struct tm_frame *)(tb + 1);
+	memcpy(copy, frames, nframe * sizeof(*frames));
+	tb->public = (struct tm_frames){ nframe, total_nframe, copy };
+	tb->hash = hash;
+	*slot = tb;
+	snap->tracebacks.count++;
+	return &tb->public;
+}
+
+struct tm_error *tm_snapshot_create(unsigned traceback_limit,
+				    struct tm_snapshot **ret)
+{
+	struct tm_snapshot *snap = calloc(1, sizeof(*snap));
+
+	if (!snap)
+		return &tm_enomem;
+	snap->traceback_limit = traceback_limit;
+	*ret = snap;
+	return NULL;
+}
+
+void tm_snapshot_destroy(struct tm_snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (size_t i = 0; i < snap->filenames.capacity; i++)
+		free(snap->filenames.slots[i]);
+	for (size_t i = 0; i < snap->tracebacks.capacity; i++)
+		free(snap->tracebacks.slots[i]);
+	free(snap->filenames.slots);
+	free(snap->tracebacks.slots);
+	free(snap->traces);
+	free(snap);
+}
+
+struct tm_error *tm_snapshot_add_trace(struct tm_snapshot *snap,
+				       uint32_t domain, uint64_t address,
+				       uint64_t size,
+				       const struct tm_frame *frames,
+				       uint32_t nframe, uint32_t total_nframe)
+{
+	struct tm_frame stack_frames[128];
+	struct tm_frame *local = stack_frames;
+	struct tm_error *err = NULL;
+
+	// tracemalloc's unknown frame stands in for an empty traceback.
+	if (nframe == 0) {
+		static const struct tm_frame unknown = { unknown_file, 0 };
+		frames = &unknown;
+		nframe = 1;
+		if (total_nframe < 1)
+			total_nframe = 1;
+	}
+	if (nframe > sizeof(stack_frames) / sizeof(stack_frames[0]) &&
+	    !(local = malloc(nframe * sizeof(*local))))
+		return &tm_enomem;
+	for (uint32_t i = 0; i < nframe && !err; i++) {
+		local[i].filename =
+			tm_snapshot_intern_string(snap, frames[i].filename);
+		local[i].lineno = frames[i].lineno;
+		if (!local[i].filename)
+			err = &tm_enomem;
+	}
+	const struct tm_frames *tb =
+		err ? NULL
+		    : tm_snapshot_intern(snap, local, nframe, total_nframe);
+	if (local != stack_frames)
+		free(local);
+	if (!tb)
+		return err ? err : &tm_enomem;
+	if (snap->trace_count == snap->trace_capacity) {
+		size_t cap =
+			snap->trace_capacity ? snap->trace_capacity * 2 : 256;
+		struct tm_snapshot_trace *grown =
+			realloc(snap->traces, cap * sizeof(*grown));
+		if (!grown)
+			return &tm_enomem;
+		snap->traces = grown;
+		snap->trace_capacity = cap;
+	}
+	snap->traces[snap->trace_count++] =
+		(struct tm_snapshot_trace){ domain, address, size, tb };
+	return NULL;
+}
+
+struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
+					struct tm_symbolizer *sym,
+					struct tm_snapshot **ret)
+{
+	struct tm_frame frames[256];
+	struct tm_snapshot *snap = NULL;
+	struct tm_error *err;
+	size_t n;
+	const struct tm_trace *traces = tm_table_traces(table, &n);
+
+	if ((err = tm_snapshot_create(tm_table_info(table)->traceback_limit,
+				      &snap)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const struct tm_traceback *tb = traces[i].traceback;
+		// Tables hold at most 128 frames (docs/layout.md).
+		uint32_t nframe = tb->nframe < 256 ? tb->nframe : 256;
+		for (uint32_t k = 0; k < nframe; k++) {
+			const struct tm_frame_info *f =
+				tm_symbolizer_lookup(sym, tb->frames[k]);
+			frames[k] = (struct tm_frame){ f->filename, f->lineno };
+		}
+		err = tm_snapshot_add_trace(snap, traces[i].domain,
+					    traces[i].address, traces[i].size,
+					    frames, nframe, tb->total_nframe);
+		if (err) {
+			tm_snapshot_destroy(snap);
+			return err;
+		}
+	}
+	*ret = snap;
+	return NULL;
+}
+
+const struct tm_snapshot_trace *
+tm_snapshot_traces(const struct tm_snapshot *snap, size_t *count)
+{
+	*count = snap->trace_count;
+	return snap->traces;
+}
+
+unsigned tm_snapshot_traceback_limit(const struct tm_snapshot *snap)
+{
+	return snap->traceback_limit;
+}
+
+int tm_frames_compare(const struct tm_frames *a, const struct tm_frames *b)
+{
+	uint32_t n = a->nframe < b->nframe ? a->nframe : b->nframe;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tm_frame *x = &a->frames[a->nframe - 1 - i];
+		const struct tm_frame *y = &b->frames[b->nframe - 1 - i];
+		int c = x->filename == y->filename
+				? 0
+				: strcmp(x->filename, y->filename);
+		if (c)
+			return c < 0 ? -1 : 1;
+		if (x->lineno != y->lineno)
+			return x->lineno < y->lineno ? -1 : 1;
+	}
+	return (a->nframe > b->nframe) - (a->nframe < b->nframe);
+}

@@ -1,0 +1,117 @@
+// tm-stats.c: print statistics and differences of two snapshots given as
+// text, for the cross-check with Python's tracemalloc
+// (tests/snapshot/crosscheck.py).  Input, one trace a line:
+//   DOMAIN<TAB>SIZE<TAB>TOTAL_NFRAME<TAB>FILE:LINE;FILE:LINE...
+// frames most recent first.  Output: sections "== statistics KEY CUMUL"
+// and "== compare KEY CUMUL", one formatted statistic a line.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tm/snapshot.h"
+
+static int fail(struct tm_error *err)
+{
+	fprintf(stderr, "tm-stats: %s\n", tm_error_message(err));
+	tm_error_destroy(err);
+	return 2;
+}
+
+static struct tm_error *load(const char *path, struct tm_snapshot **ret)
+{
+	static char line[1 << 16];
+	struct tm_frame frames[256];
+	struct tm_snapshot *snap;
+	struct tm_error *err;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	if ((err = tm_snapshot_create(16, &snap)))
+		return err;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned domain, total, n = 0;
+		unsigned long long size;
+		int used;
+		if (sscanf(line, "%u\t%llu\t%u\t%n", &domain, &size, &total,
+			   &used) != 3)
+			continue;
+		char *rest = line + used, *save = NULL;
+		rest[strcspn(rest, "\n")] = '\0';
+		for (char *tok = strtok_r(rest, ";", &save); tok && n < 256;
+		     tok = strtok_r(NULL, ";", &save)) {
+			char *colon = strrchr(tok, ':');
+			if (!colon)
+				continue;
+			*colon = '\0';
+			frames[n++] = (struct tm_frame){
+				tok, (unsigned)strtoul(colon + 1, NULL, 10)
+			};
+		}
+		if ((err = tm_snapshot_add_trace(snap, domain, 0, size, frames,
+						 n, total)))
+			return err;
+	}
+	fclose(f);
+	*ret = snap;
+	return NULL;
+}
+
+static const char *const key_names[] = { "filename", "lineno", "traceback" };
+
+int main(int argc, char **argv)
+{
+	struct tm_snapshot *old, *now;
+	struct tm_error *err;
+	char text[4096];
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: tm-stats OLD NEW\n");
+		return 1;
+	}
+	if ((err = load(argv[1], &old)) || (err = load(argv[2], &now)))
+		return fail(err);
+	for (int key = 0; key < 3; key++) {
+		for (int cumulative = 0; cumulative < 2; cumulative++) {
+			struct tm_statistic *stats;
+			size_t n;
+			err = tm_snapshot_statistics(now, key, cumulative,
+						     &stats, &n);
+			printf("== statistics %s %d\n", key_names[key],
+			       cumulative);
+			if (err) {
+				printf("error\n");
+				tm_error_destroy(err);
+			} else {
+				for (size_t i = 0; i < n; i++) {
+					tm_format_statistic(text, sizeof(text),
+							    &stats[i]);
+					printf("%s\n", text);
+				}
+				free(stats);
+			}
+
+			struct tm_statistic_diff *diffs;
+			err = tm_snapshot_compare(now, old, key, cumulative,
+						  &diffs, &n);
+			printf("== compare %s %d\n", key_names[key],
+			       cumulative);
+			if (err) {
+				printf("error\n");
+				tm_error_destroy(err);
+				continue;
+			}
+			for (size_t i = 0; i < n; i++) {
+				tm_format_statistic_diff(text, sizeof(text),
+							 &diffs[i]);
+				printf("%s\n", text);
+			}
+			free(diffs);
+		}
+	}
+	tm_snapshot_destroy(old);
+	tm_snapshot_destroy(now);
+	return 0;
+}
