@@ -43,7 +43,7 @@ READER_ONLY_SOURCES = \
 READER_ONLY_SOURCES += \
 	lib/symbolize/symbolize_dwfl.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
-	lib/snapshot/format.c lib/snapshot/statistics.c
+	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c
 READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
 READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader

@@ -3,7 +3,8 @@
 
 Generates random pairs of snapshots, feeds the same traces to tm-stats and
 to tracemalloc.Snapshot, and requires identical statistics and differences,
-line for line, for every key type, cumulative or not.
+line for line, for every key type, cumulative or not; and the same again
+after filter_traces() with random Filters and DomainFilters.
 
     crosscheck.py TM_STATS [ROUNDS] [SEED]
 """
@@ -51,6 +52,32 @@ def random_traces(rng, pool, count):
     return traces
 
 
+PATTERNS = ["*.c", "a.c", "lib/*", "*", "?.c", "[ab].c", "<unknown>",
+            "*.h", "src/*.cc", "[!a]*"]
+
+
+def random_filters(rng):
+    """Filters for tracemalloc and the same as tm-stats arguments."""
+    filters, args = [], []
+    for _ in range(rng.randrange(1, 4)):
+        inclusive = rng.random() < 0.5
+        if rng.random() < 0.2:
+            domain = rng.randrange(0, 3)
+            filters.append(tracemalloc.DomainFilter(inclusive, domain))
+            args.append("D\t%d\t%d" % (inclusive, domain))
+            continue
+        pattern = rng.choice(PATTERNS)
+        lineno = rng.choice([None, None, rng.randrange(0, 12)])
+        all_frames = rng.random() < 0.4
+        domain = rng.choice([None, None, rng.randrange(0, 3)])
+        filters.append(tracemalloc.Filter(inclusive, pattern, lineno,
+                                          all_frames, domain))
+        args.append("F\t%d\t%s\t%d\t%d\t%d" % (
+            inclusive, pattern, -1 if lineno is None else lineno,
+            all_frames, -1 if domain is None else domain))
+    return filters, args
+
+
 def write(traces, path):
     with open(path, "w") as f:
         for domain, size, frames, total in traces:
@@ -58,9 +85,11 @@ def write(traces, path):
             f.write("%d\t%d\t%d\t%s\n" % (domain, size, total, text))
 
 
-def expected(old_traces, new_traces):
+def expected(old_traces, new_traces, filters=None):
     old = tracemalloc.Snapshot(old_traces, 16)
     new = tracemalloc.Snapshot(new_traces, 16)
+    if filters is not None:
+        new = new.filter_traces(filters)
     lines = []
     for key in KEYS:
         for cumulative in (0, 1):
@@ -91,15 +120,18 @@ def main():
             new = random_traces(rng, pool, rng.randrange(0, 40))
             write(old, tmp + "/old")
             write(new, tmp + "/new")
-            got = subprocess.run([tool, tmp + "/old", tmp + "/new"],
+            filters, args = (random_filters(rng) if r % 2
+                             else (None, []))
+            got = subprocess.run([tool, tmp + "/old", tmp + "/new"] + args,
                                  capture_output=True, text=True, check=True)
-            want = expected(old, new)
+            want = expected(old, new, filters)
             lines = got.stdout.splitlines()
             if lines != want:
                 for i, (a, b) in enumerate(zip(lines, want)):
                     if a != b:
-                        print("round %d line %d:\n  tm:          %s\n"
-                              "  tracemalloc: %s" % (r, i, a, b))
+                        print("round %d line %d (filters %s):\n"
+                              "  tm:          %s\n  tracemalloc: %s"
+                              % (r, i, args, a, b))
                         break
                 else:
                     print("round %d: %d lines from tm, %d from tracemalloc"

@@ -4,6 +4,9 @@
 //   DOMAIN<TAB>SIZE<TAB>TOTAL_NFRAME<TAB>FILE:LINE;FILE:LINE...
 // frames most recent first.  Output: sections "== statistics KEY CUMUL"
 // and "== compare KEY CUMUL", one formatted statistic a line.
+// With filters after the files, NEW is first filtered by them:
+//   F<TAB>INCLUSIVE<TAB>PATTERN<TAB>LINENO<TAB>ALL_FRAMES<TAB>DOMAIN
+//   D<TAB>INCLUSIVE<TAB>DOMAIN      (LINENO, DOMAIN: -1 for None)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +70,41 @@ int main(int argc, char **argv)
 	struct tm_error *err;
 	char text[4096];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: tm-stats OLD NEW\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: tm-stats OLD NEW [FILTER...]\n");
 		return 1;
 	}
 	if ((err = load(argv[1], &old)) || (err = load(argv[2], &now)))
 		return fail(err);
+	if (argc > 3) {
+		struct tm_filter filters[64];
+		size_t n = 0;
+		for (int i = 3; i < argc && n < 64; i++) {
+			char *spec = argv[i], *save = NULL;
+			char *kind = strtok_r(spec, "\t", &save);
+			char *fields[5] = { 0 };
+			for (int k = 0; k < 5; k++)
+				fields[k] = strtok_r(NULL, "\t", &save);
+			if (!kind || !fields[0])
+				return 1;
+			struct tm_filter *f = &filters[n++];
+			f->inclusive = atoi(fields[0]);
+			if (kind[0] == 'D') {
+				f->filename_pattern = NULL;
+				f->domain = atoll(fields[1]);
+				continue;
+			}
+			f->filename_pattern = fields[1];
+			f->lineno = atoi(fields[2]);
+			f->all_frames = atoi(fields[3]);
+			f->domain = atoll(fields[4]);
+		}
+		struct tm_snapshot *filtered;
+		if ((err = tm_snapshot_filter(now, filters, n, &filtered)))
+			return fail(err);
+		tm_snapshot_destroy(now);
+		now = filtered;
+	}
 	for (int key = 0; key < 3; key++) {
 		for (int cumulative = 0; cumulative < 2; cumulative++) {
 			struct tm_statistic *stats;

@@ -108,6 +108,26 @@ TM_PUBLIC struct tm_error *tm_snapshot_compare(struct tm_snapshot *snap,
 					       struct tm_statistic_diff **ret,
 					       size_t *ret_count);
 
+/** tracemalloc's Filter and DomainFilter. */
+struct tm_filter {
+	bool inclusive;
+	/** NULL: a DomainFilter, matching on @domain alone. */
+	const char *filename_pattern; /**< fnmatch pattern, no escapes */
+	int lineno;		      /**< -1: any line */
+	bool all_frames; /**< match any frame, not just the most recent */
+	int64_t domain;	 /**< -1: any domain */
+};
+
+/**
+ * Snapshot.filter_traces(filters): a new snapshot with the traces that pass
+ * every exclusive filter and, if there are inclusive ones, at least one of
+ * them.  Caller destroys *@ret.
+ */
+TM_PUBLIC struct tm_error *tm_snapshot_filter(const struct tm_snapshot *snap,
+					      const struct tm_filter *filters,
+					      size_t count,
+					      struct tm_snapshot **ret);
+
 /** tracemalloc's _format_size(): "126 B", "4855 KiB", "+1.5 MiB".  Writes
  * at most @cap bytes into @buf and returns it. */
 TM_PUBLIC char *tm_format_size(char *buf, size_t cap, double size, bool sign);
