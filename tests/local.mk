@@ -136,7 +136,8 @@ E2E_TESTS = \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-static.sh \
-	tests/e2e/run-tracemalloc-crosscheck.sh
+	tests/e2e/run-tracemalloc-crosscheck.sh \
+	tests/e2e/run-tm-core.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
 	tests/snapshot/crosscheck.py \

@@ -5,7 +5,7 @@
 TRACEMALLOC=8 LD_PRELOAD="$runtime" "$programs/sleeper" >"$tmp/out" \
 	2>"$tmp/err" &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 wait_for "$tmp/out" ready
 "$probe" pid $pid >"$tmp/table" || fail "tm-probe pid failed"
 # Reading a process must leave it running.

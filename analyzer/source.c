@@ -1,0 +1,117 @@
+// source.c: opening tm-core's SOURCE argument.
+#include "source.h"
+
+#include "exit.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failed(struct tm_error *err)
+{
+	int status = tm_error_exit_status(err);
+
+	fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
+	tm_error_destroy(err);
+	return status;
+}
+
+// What kind of file this is, by its first bytes; NULL if a trace table.
+static const char *refuse_file(const char *path)
+{
+	unsigned char head[32] = { 0 };
+	static char why[4400];
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return NULL; // the source says why
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n >= 8 && memcmp(head, "\x89TMT\r\n\x1a\n", 8) == 0)
+		return NULL;
+	if (n >= 18 && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		uint16_t type = (uint16_t)(head[EI_DATA] == ELFDATA2MSB
+						   ? head[16] << 8 | head[17]
+						   : head[17] << 8 | head[16]);
+		if (type == ET_CORE)
+			snprintf(why, sizeof(why),
+				 "%s is a core dump; this tm-core reads trace "
+				 "files and live processes only so far: run "
+				 "the program with TRACEMALLOC_FILE, or use "
+				 "--pid",
+				 path);
+		else
+			snprintf(why, sizeof(why),
+				 "%s is an ELF program, not a core, a trace "
+				 "file or a snapshot",
+				 path);
+		return why;
+	}
+	snprintf(why, sizeof(why),
+		 "%s is not a core, a trace file or a snapshot (no trace "
+		 "table at its start)",
+		 path);
+	return why;
+}
+
+int source_open(const char *path, int pid, struct opened *o)
+{
+	struct tm_error *err;
+	uint64_t base = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (path) {
+		const char *why = refuse_file(path);
+		if (why) {
+			fprintf(stderr, "tm-core: %s\n", why);
+			return EXIT_NO_TABLE;
+		}
+		o->kind = "trace-file";
+		snprintf(o->name, sizeof(o->name), "%s", path);
+		if ((err = tm_source_file_create(path, &o->src)))
+			return failed(err);
+	} else {
+		o->kind = "process";
+		snprintf(o->name, sizeof(o->name), "%d", pid);
+		if ((err = tm_source_pid_create(pid, &o->src)) ||
+		    (err = tm_locate_scan(o->src, &base, NULL)))
+			return failed(err);
+	}
+	size_t nmod;
+	if ((err = tm_table_decode(o->src, base, &o->table)))
+		return failed(err);
+	const struct tm_module *mods = tm_table_modules(o->table, &nmod);
+	if ((err = tm_symbolizer_create_modules(mods, nmod, &o->sym)) ||
+	    (err = tm_snapshot_from_table(o->table, o->sym, &o->snapshot)))
+		return failed(err);
+	return EXIT_DONE;
+}
+
+void source_close(struct opened *o)
+{
+	tm_snapshot_destroy(o->snapshot);
+	tm_symbolizer_destroy(o->sym);
+	tm_table_destroy(o->table);
+	tm_source_destroy(o->src);
+}
+
+void source_warn_damage(const struct opened *o)
+{
+	const struct tm_damage *d = tm_table_damage(o->table);
+
+	if (!d->shards_in_flight && !d->shards_unreadable &&
+	    !d->shards_inconsistent && !d->traces_bad && !d->bytes_unreadable &&
+	    !d->modules_bad)
+		return;
+	fprintf(stderr,
+		"tm-core: warning: partial table: %llu shard(s) mid-operation, "
+		"%llu unreadable, %llu inconsistent; %llu trace(s) with a bad "
+		"traceback; %llu byte(s) missing; %llu bad module record(s)\n",
+		(unsigned long long)d->shards_in_flight,
+		(unsigned long long)d->shards_unreadable,
+		(unsigned long long)d->shards_inconsistent,
+		(unsigned long long)d->traces_bad,
+		(unsigned long long)d->bytes_unreadable,
+		(unsigned long long)d->modules_bad);
+}

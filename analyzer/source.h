@@ -1,0 +1,27 @@
+// source.h: opening what tm-core reads (a trace file, a snapshot, a live
+// process), told apart by content, down to a symbolized snapshot.
+#ifndef TM_CORE_SOURCE_H
+#define TM_CORE_SOURCE_H
+
+#include "tm/reader.h"
+#include "tm/snapshot.h"
+#include "tm/symbolize.h"
+
+struct opened {
+	const char *kind; // "trace-file" or "process"
+	char name[4096];  // the path, or the pid
+	struct tm_source *src;
+	struct tm_table *table;
+	struct tm_symbolizer *sym;
+	struct tm_snapshot *snapshot;
+};
+
+// Open @path, or process @pid when @path is NULL.  On failure print one
+// line on stderr and return the exit status; else 0.
+int source_open(const char *path, int pid, struct opened *ret);
+void source_close(struct opened *o);
+
+// Print the table's damage on stderr, one line, if there is any.
+void source_warn_damage(const struct opened *o);
+
+#endif // TM_CORE_SOURCE_H

@@ -1,0 +1,82 @@
+// tm-core.c: the command line analyzer: dispatch to one file per verb.
+#include "commands.h"
+#include "exit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fputs("usage: tm-core COMMAND SOURCE [OPTIONS]\n"
+	      "\n"
+	      "SOURCE is a trace file (TRACEMALLOC_FILE), a snapshot, or\n"
+	      "--pid PID for a live process.\n"
+	      "\n"
+	      "commands:\n"
+	      "  status SOURCE [--json]\n"
+	      "      what the table holds: layout, writer, tracing, totals,\n"
+	      "      damage\n"
+	      "  analyze SOURCE [--key lineno|filename|traceback]\n"
+	      "          [--cumulative] [--top N] [--include PATTERN[:LINE]]\n"
+	      "          [--exclude PATTERN[:LINE]] [--all-frames]\n"
+	      "          [--domain N] [--json]\n"
+	      "      the top statistics, as Python's tracemalloc prints them\n"
+	      "\n"
+	      "exit status: 0 done, 1 bad usage, 2 the source cannot be read\n"
+	      "or holds no trace table, 3 the table is there but unreadable.\n",
+	      out);
+}
+
+void json_source(struct json *j, const struct opened *o)
+{
+	const struct tm_table_info *info = tm_table_info(o->table);
+	const struct tm_damage *d = tm_table_damage(o->table);
+	size_t traces;
+
+	tm_table_traces(o->table, &traces);
+	json_begin_object(j, "source");
+	json_string(j, "kind", o->kind);
+	json_string(j, "name", o->name);
+	json_end_object(j);
+	json_begin_object(j, "table");
+	json_uint(j, "layout_major", info->version_major);
+	json_uint(j, "layout_minor", info->version_minor);
+	json_string(j, "writer", info->writer);
+	json_uint(j, "pid", info->pid);
+	json_bool(j, "tracing", info->tracing);
+	json_uint(j, "traceback_limit", info->traceback_limit);
+	json_uint(j, "traces", traces);
+	json_uint(j, "tracebacks", tm_table_traceback_count(o->table));
+	json_uint(j, "traced_size", info->traced_size);
+	json_uint(j, "peak_size", info->peak_size);
+	json_uint(j, "untraced", info->untraced);
+	json_uint(j, "table_size", info->memory_size);
+	json_end_object(j);
+	json_begin_object(j, "damage");
+	json_uint(j, "shards_in_flight", d->shards_in_flight);
+	json_uint(j, "shards_unreadable", d->shards_unreadable);
+	json_uint(j, "shards_inconsistent", d->shards_inconsistent);
+	json_uint(j, "traces_bad", d->traces_bad);
+	json_uint(j, "bytes_unreadable", d->bytes_unreadable);
+	json_uint(j, "modules_bad", d->modules_bad);
+	json_end_object(j);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "analyze"))
+		return cmd_analyze(argc - 1, argv + 1);
+	fprintf(stderr, "tm-core: unknown command '%s'; see tm-core --help\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

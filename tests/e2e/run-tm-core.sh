@@ -1,0 +1,97 @@
+#!/bin/sh
+# tm-core status and analyze on trace files and live processes, text and
+# JSON, filters, and one clear line with the documented exit status for
+# every kind of bad input.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+core=$top_builddir/analyzer/tm-core
+: "${PYTHON:=python3}"
+
+# expect_status STATUS STDERR_PATTERN CMD...: exit status and message.
+expect_status() {
+	want=$1 pattern=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err" && got=0 || got=$?
+	[ "$got" -eq "$want" ] || fail "$* exited $got, not $want: $(cat "$tmp/err")"
+	[ -z "$pattern" ] || grep -q -- "$pattern" "$tmp/err" ||
+		fail "$*: expected '$pattern' on stderr, got: $(cat "$tmp/err")"
+	[ "$want" -eq 0 ] || [ "$(wc -l <"$tmp/err")" -eq 1 ] ||
+		fail "$*: expected one line on stderr: $(cat "$tmp/err")"
+}
+
+TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/frames" >/dev/null
+trace=$(only_file "$tmp")
+
+# status
+expect_status 0 '' "$core" status "$trace"
+grep -q "^traced: 4 blocks, " "$tmp/out" || fail "status: $(cat "$tmp/out")"
+expect_status 0 '' "$core" status "$trace" --json
+"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1 and d["command"] == "status", d
+assert d["table"]["traces"] == 4 and d["table"]["tracing"] is True, d
+assert d["source"]["kind"] == "trace-file", d
+assert all(v == 0 for v in d["damage"].values()), d
+' "$tmp/out" || fail "status --json: $(cat "$tmp/out")"
+
+# analyze: tracemalloc's lines, largest first
+expect_status 0 '' "$core" analyze "$trace"
+sed -n 2p "$tmp/out" | grep -q '^.*frames\.c:[0-9]*: size=4242 B, count=1, average=4242 B$' ||
+	fail "analyze: $(cat "$tmp/out")"
+grep -q 'frames\.c:[0-9]*: size=28 B, count=1, average=28 B$' "$tmp/out" ||
+	fail "analyze lost strdup's block: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --top 1
+[ "$(wc -l <"$tmp/out")" -eq 2 ] || fail "--top 1: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --key filename --cumulative
+grep -q 'frames\.c:0: size=' "$tmp/out" || fail "cumulative: $(cat "$tmp/out")"
+# Filters: only the qsort comparator's line survives --include of its line.
+line=$(grep -n 'kept\[2\] = malloc(4242)' "$top_srcdir/tests/programs/frames.c" | cut -d: -f1)
+expect_status 0 '' "$core" analyze "$trace" --include "*frames.c:$line"
+[ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "frames.c:$line: size=4242 B" "$tmp/out" ||
+	fail "--include: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --exclude '*frames.c' --top 0
+! grep -q 'frames\.c' "$tmp/out" || fail "--exclude: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --domain 7
+[ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "--domain 7: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --json --key traceback
+"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["statistics"]
+assert d["key"] == "traceback" and len(s) == 4, d
+assert sorted(x["size"] for x in s) == sorted(x["size"] for x in s), s
+top = s[0]
+assert top["size"] == 4242 and top["count"] == 1, top
+assert top["traceback"][0]["filename"].endswith("frames.c"), top
+assert len(top["traceback"]) > 3, top
+' "$tmp/out" || fail "analyze --json: $(cat "$tmp/out")"
+
+# A live process.
+TRACEMALLOC=8 LD_PRELOAD="$runtime" "$programs/sleeper" >"$tmp/sleeper" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+wait_for "$tmp/sleeper" ready
+expect_status 0 '' "$core" analyze --pid $pid --top 1
+grep -q 'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$' "$tmp/out" ||
+	fail "--pid: $(cat "$tmp/out")"
+kill -9 $pid 2>/dev/null || true
+
+# Bad usage: 1.
+expect_status 1 'give one SOURCE' "$core" analyze
+expect_status 1 'give one SOURCE' "$core" status "$trace" --pid 1
+expect_status 1 "not 'size'" "$core" analyze "$trace" --key size
+expect_status 1 'is for --key lineno or filename' "$core" analyze "$trace" --key traceback --cumulative
+expect_status 1 "unknown command 'frobnicate'" "$core" frobnicate
+# No table, or no source: 2.
+expect_status 2 'cannot open: No such file' "$core" status "$tmp/missing"
+echo "hello" >"$tmp/text"
+expect_status 2 'is not a core, a trace file or a snapshot' "$core" status "$tmp/text"
+expect_status 2 'is an ELF program, not a core' "$core" status /bin/true
+# A table that is there but unreadable: 3.
+head -c 100 "$trace" >"$tmp/truncated"
+expect_status 3 'damaged' "$core" status "$tmp/truncated"
+cp "$trace" "$tmp/newer"
+printf '\002' | dd of="$tmp/newer" bs=1 seek=12 conv=notrunc 2>/dev/null
+expect_status 3 'layout 2.0 is newer than this reader (reads 1.x); upgrade tm' \
+	"$core" status "$tmp/newer"
