@@ -34,7 +34,7 @@ tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h \
 # --- the reader: memory sources and the descriptor-driven decoder ----------
 READER_ONLY_SOURCES = \
 	lib/util/error.c lib/util/cleanup.h \
-	lib/util/error.h \
+	lib/util/error.h lib/util/hashmap.h lib/util/hashmap.c \
 	lib/reader/source.h lib/reader/source.c lib/reader/source_buffer.c \
 	lib/reader/source_file.c lib/reader/source_pid.c \
 	lib/reader/cursor.h lib/reader/cursor.c \

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "hashmap.h"
 #include "source.h"
 
 #include <stdlib.h>
@@ -29,56 +30,13 @@ struct tm_table {
 	char *writer;
 };
 
-// Traceback offset -> index into tracebacks, open addressing.
-struct tb_map {
-	uint64_t *keys; // offset + 1; 0 is empty
-	uint32_t *values;
-	size_t capacity, count;
-};
-
 struct decoder {
 	const struct tm_schema *schema;
 	const struct tm_image *image;
 	struct tm_table *table;
-	struct tb_map map;
+	struct tm_hashmap map; // traceback offset + 1 -> index, or UINT32_MAX
 	size_t traces_cap, tracebacks_cap, frames_cap, frames_used;
 };
-
-static inline uint64_t hash_u64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static bool map_grow(struct tb_map *m)
-{
-	size_t cap = m->capacity ? m->capacity * 2 : 1024;
-	uint64_t *keys = calloc(cap, sizeof(*keys));
-	uint32_t *values = malloc(cap * sizeof(*values));
-
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return false;
-	}
-	for (size_t i = 0; i < m->capacity; i++) {
-		if (!m->keys[i])
-			continue;
-		size_t j = hash_u64(m->keys[i]) & (cap - 1);
-		while (keys[j])
-			j = (j + 1) & (cap - 1);
-		keys[j] = m->keys[i];
-		values[j] = m->values[i];
-	}
-	free(m->keys);
-	free(m->values);
-	m->keys = keys;
-	m->values = values;
-	m->capacity = cap;
-	return true;
-}
 
 static bool grow_array(void **array, size_t *cap, size_t need, size_t elem)
 {
@@ -100,18 +58,15 @@ static bool grow_array(void **array, size_t *cap, size_t need, size_t elem)
 static bool traceback_at(struct decoder *d, uint64_t offset,
 			 uint32_t *ret_index)
 {
-	struct tb_map *m = &d->map;
 	const struct tm_record_schema *rs =
 		&d->schema->records[TM_RECORD_TRACEBACK];
+	size_t slot;
 
-	if ((m->count + 1) * 2 > m->capacity && !map_grow(m))
+	if (!tm_hashmap_reserve(&d->map))
 		return false;
-	size_t i = hash_u64(offset + 1) & (m->capacity - 1);
-	for (; m->keys[i]; i = (i + 1) & (m->capacity - 1)) {
-		if (m->keys[i] == offset + 1) {
-			*ret_index = m->values[i];
-			return true;
-		}
+	if (tm_hashmap_find(&d->map, offset + 1, &slot)) {
+		*ret_index = (uint32_t)d->map.values[slot];
+		return true;
 	}
 	uint32_t index = UINT32_MAX;
 	const struct tm_field_ref *frames = &rs->fields[TRACEBACK_frames];
@@ -152,9 +107,7 @@ static bool traceback_at(struct decoder *d, uint64_t offset,
 			index = (uint32_t)t->traceback_count++;
 		}
 	}
-	m->keys[i] = offset + 1;
-	m->values[i] = index;
-	m->count++;
+	tm_hashmap_put_at(&d->map, slot, offset + 1, index);
 	*ret_index = index;
 	return true;
 }
@@ -415,8 +368,7 @@ static struct tm_error *decode(struct tm_source *src, uint64_t base,
 	if (t->info.peak_size < t->info.traced_size)
 		t->info.peak_size = t->info.traced_size;
 out:
-	free(d.map.keys);
-	free(d.map.values);
+	tm_hashmap_deinit(&d.map);
 	tm_image_deinit(&image);
 	return err;
 }

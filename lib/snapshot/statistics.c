@@ -4,79 +4,21 @@
 #include "snapshot_internal.h"
 
 #include "error.h"
+#include "hashmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-// Key traceback -> index into the statistics, by pointer (keys are
-// interned, so equal keys are one pointer).
-struct index_map {
-	const struct tm_frames **keys;
-	size_t *values;
-	size_t capacity, count;
-};
-
-static size_t ptr_hash(const void *p)
+// Keys are interned, so equal keys are one pointer: maps go by pointer.
+static uint64_t key_of(const struct tm_frames *tb)
 {
-	return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ULL);
-}
-
-static bool map_reserve(struct index_map *m)
-{
-	if ((m->count + 1) * 2 <= m->capacity)
-		return true;
-	size_t cap = m->capacity ? m->capacity * 2 : 256;
-	const struct tm_frames **keys = calloc(cap, sizeof(*keys));
-	size_t *values = malloc(cap * sizeof(*values));
-	if (!keys || !values) {
-		free(keys);
-		free(values);
-		return false;
-	}
-	for (size_t i = 0; i < m->capacity; i++) {
-		if (!m->keys[i])
-			continue;
-		size_t j = ptr_hash(m->keys[i]) & (cap - 1);
-		while (keys[j])
-			j = (j + 1) & (cap - 1);
-		keys[j] = m->keys[i];
-		values[j] = m->values[i];
-	}
-	free(m->keys);
-	free(m->values);
-	m->keys = keys;
-	m->values = values;
-	m->capacity = cap;
-	return true;
-}
-
-// The slot for @key: its index if present (returns true), else where it
-// goes (the map must have room, map_reserve(), before an insertion).
-static bool map_find(struct index_map *m, const struct tm_frames *key,
-		     size_t *slot)
-{
-	*slot = 0;
-	if (!m->capacity)
-		return false; // an empty grouping: nothing to find
-	size_t i = ptr_hash(key) & (m->capacity - 1);
-
-	for (; m->keys[i]; i = (i + 1) & (m->capacity - 1))
-		if (m->keys[i] == key)
-			break;
-	*slot = i;
-	return m->keys[i] != NULL;
-}
-
-static void map_deinit(struct index_map *m)
-{
-	free(m->keys);
-	free(m->values);
+	return (uint64_t)(uintptr_t)tb;
 }
 
 struct grouping {
 	struct tm_statistic *stats;
 	size_t count, capacity;
-	struct index_map index;
+	struct tm_hashmap index; // key traceback -> index into stats
 };
 
 static struct tm_error *add_to_group(struct grouping *g,
@@ -84,9 +26,9 @@ static struct tm_error *add_to_group(struct grouping *g,
 {
 	size_t slot;
 
-	if (!key || !map_reserve(&g->index))
+	if (!key || !tm_hashmap_reserve(&g->index))
 		return &tm_enomem;
-	if (map_find(&g->index, key, &slot)) {
+	if (tm_hashmap_find(&g->index, key_of(key), &slot)) {
 		struct tm_statistic *stat = &g->stats[g->index.values[slot]];
 		stat->size += size;
 		stat->count++;
@@ -101,9 +43,7 @@ static struct tm_error *add_to_group(struct grouping *g,
 		g->stats = grown;
 		g->capacity = cap;
 	}
-	g->index.keys[slot] = key;
-	g->index.values[slot] = g->count;
-	g->index.count++;
+	tm_hashmap_put_at(&g->index, slot, key_of(key), g->count);
 	g->stats[g->count++] = (struct tm_statistic){ key, size, 1 };
 	return NULL;
 }
@@ -156,7 +96,7 @@ static struct tm_error *group_by(struct tm_snapshot *snap,
 {
 	struct tm_error *err = NULL;
 	// Traces share tracebacks: remember each one's key.
-	struct index_map memo = { 0 };
+	struct tm_hashmap memo = { 0 };
 	const struct tm_frames **memo_keys = NULL;
 	size_t memo_count = 0;
 
@@ -178,11 +118,11 @@ static struct tm_error *group_by(struct tm_snapshot *snap,
 		}
 		size_t slot;
 		const struct tm_frames *k;
-		if (!map_reserve(&memo)) {
+		if (!tm_hashmap_reserve(&memo)) {
 			err = &tm_enomem;
 			break;
 		}
-		if (map_find(&memo, tb, &slot)) {
+		if (tm_hashmap_find(&memo, key_of(tb), &slot)) {
 			k = memo_keys[memo.values[slot]];
 		} else {
 			k = key == TM_KEY_TRACEBACK
@@ -197,18 +137,16 @@ static struct tm_error *group_by(struct tm_snapshot *snap,
 				break;
 			}
 			memo_keys = grown;
-			memo.keys[slot] = tb;
-			memo.values[slot] = memo_count;
-			memo.count++;
+			tm_hashmap_put_at(&memo, slot, key_of(tb), memo_count);
 			memo_keys[memo_count++] = k;
 		}
 		err = add_to_group(g, k, trace->size);
 	}
 	free(memo_keys);
-	map_deinit(&memo);
+	tm_hashmap_deinit(&memo);
 	if (err) {
 		free(g->stats);
-		map_deinit(&g->index);
+		tm_hashmap_deinit(&g->index);
 	}
 	return err;
 }
@@ -241,7 +179,7 @@ struct tm_error *tm_snapshot_statistics(struct tm_snapshot *snap,
 
 	if (err)
 		return err;
-	map_deinit(&g.index);
+	tm_hashmap_deinit(&g.index);
 	if (g.count)
 		qsort(g.stats, g.count, sizeof(*g.stats), statistic_order);
 	*ret = g.stats;
@@ -285,7 +223,7 @@ struct tm_error *tm_snapshot_compare(struct tm_snapshot *snap,
 		return err;
 	if ((err = group_by(old, snap, key, cumulative, &before))) {
 		free(now.stats);
-		map_deinit(&now.index);
+		tm_hashmap_deinit(&now.index);
 		return err;
 	}
 	size_t n = 0, cap = now.count + before.count;
@@ -302,7 +240,8 @@ struct tm_error *tm_snapshot_compare(struct tm_snapshot *snap,
 		size_t slot;
 		int64_t size_diff = (int64_t)s->size;
 		int64_t count_diff = (int64_t)s->count;
-		if (map_find(&before.index, s->traceback, &slot)) {
+		if (tm_hashmap_find(&before.index, key_of(s->traceback),
+				    &slot)) {
 			const struct tm_statistic *p =
 				&before.stats[before.index.values[slot]];
 			matched[before.index.values[slot]] = true;
@@ -326,8 +265,8 @@ out:
 	free(matched);
 	free(now.stats);
 	free(before.stats);
-	map_deinit(&now.index);
-	map_deinit(&before.index);
+	tm_hashmap_deinit(&now.index);
+	tm_hashmap_deinit(&before.index);
 	if (err) {
 		free(diffs);
 		return err;
