@@ -17,42 +17,40 @@ static int failed(struct tm_error *err)
 	return status;
 }
 
-// What kind of file this is, by its first bytes; NULL if a trace table.
-static const char *refuse_file(const char *path)
+enum file_kind { FILE_TABLE, FILE_CORE, FILE_OTHER };
+
+// What kind of file this is, by its first bytes; for FILE_OTHER, *why
+// says what it is instead.
+static enum file_kind file_kind(const char *path, const char **why)
 {
 	unsigned char head[32] = { 0 };
-	static char why[4400];
+	static char buf[4400];
 	FILE *f = fopen(path, "rb");
 
 	if (!f)
-		return NULL; // the source says why
+		return FILE_TABLE; // opening it will say why not
 	size_t n = fread(head, 1, sizeof(head), f);
 	fclose(f);
 	if (n >= 8 && memcmp(head, "\x89TMT\r\n\x1a\n", 8) == 0)
-		return NULL;
+		return FILE_TABLE;
 	if (n >= 18 && memcmp(head, ELFMAG, SELFMAG) == 0) {
 		uint16_t type = (uint16_t)(head[EI_DATA] == ELFDATA2MSB
 						   ? head[16] << 8 | head[17]
 						   : head[17] << 8 | head[16]);
 		if (type == ET_CORE)
-			snprintf(why, sizeof(why),
-				 "%s is a core dump; this tm-core reads trace "
-				 "files and live processes only so far: run "
-				 "the program with TRACEMALLOC_FILE, or use "
-				 "--pid",
-				 path);
-		else
-			snprintf(why, sizeof(why),
-				 "%s is an ELF program, not a core, a trace "
-				 "file or a snapshot",
-				 path);
-		return why;
+			return FILE_CORE;
+		snprintf(buf, sizeof(buf),
+			 "%s is an ELF program, not a core, a trace file or "
+			 "a snapshot",
+			 path);
+	} else {
+		snprintf(buf, sizeof(buf),
+			 "%s is not a core, a trace file or a snapshot (no "
+			 "trace table at its start)",
+			 path);
 	}
-	snprintf(why, sizeof(why),
-		 "%s is not a core, a trace file or a snapshot (no trace "
-		 "table at its start)",
-		 path);
-	return why;
+	*why = buf;
+	return FILE_OTHER;
 }
 
 int source_open(const char *path, int pid, struct opened *o)
@@ -62,15 +60,23 @@ int source_open(const char *path, int pid, struct opened *o)
 
 	memset(o, 0, sizeof(*o));
 	if (path) {
-		const char *why = refuse_file(path);
-		if (why) {
+		const char *why = NULL;
+		enum file_kind kind = file_kind(path, &why);
+		snprintf(o->name, sizeof(o->name), "%s", path);
+		if (kind == FILE_OTHER) {
 			fprintf(stderr, "tm-core: %s\n", why);
 			return EXIT_NO_TABLE;
 		}
-		o->kind = "trace-file";
-		snprintf(o->name, sizeof(o->name), "%s", path);
-		if ((err = tm_source_file_create(path, &o->src)))
-			return failed(err);
+		if (kind == FILE_CORE) {
+			o->kind = "core";
+			if ((err = tm_source_core_create(path, &o->src)) ||
+			    (err = tm_locate_scan(o->src, &base, NULL)))
+				return failed(err);
+		} else {
+			o->kind = "trace-file";
+			if ((err = tm_source_file_create(path, &o->src)))
+				return failed(err);
+		}
 	} else {
 		o->kind = "process";
 		snprintf(o->name, sizeof(o->name), "%d", pid);

@@ -28,7 +28,7 @@ tests_unit_test_decode_SOURCES = tests/unit/test_decode.c \
 tests_unit_test_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
+tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
 
 check_PROGRAMS += tests/unit/test_snapshot
 tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c \
@@ -36,7 +36,7 @@ tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c \
 tests_unit_test_snapshot_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_snapshot_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_snapshot_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_snapshot_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++
+tests_unit_test_snapshot_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
 
 # The reader's fuzz target, with a replay-and-mutate main (see the file).
 check_PROGRAMS += tests/fuzz/fuzz_decode
@@ -45,7 +45,7 @@ tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz_decode.c \
 tests_fuzz_fuzz_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_fuzz_fuzz_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) -lm -lstdc++
+tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
 
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
@@ -55,7 +55,7 @@ tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c \
 tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime
 tests_unit_test_runtime_CFLAGS = $(RUNTIME_CFLAGS) $(UBSAN_FLAGS)
 tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
-tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) -lm -lstdc++ -ldl \
+tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++ -ldl \
 	-lpthread
 
 TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot
@@ -137,7 +137,8 @@ E2E_TESTS = \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
-	tests/e2e/run-tm-core.sh
+	tests/e2e/run-tm-core.sh \
+	tests/e2e/run-cores.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
 	tests/snapshot/crosscheck.py \

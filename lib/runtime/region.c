@@ -118,6 +118,7 @@ static int commit(struct tm_region *region, size_t new_committed)
 	if (region->fd < 0) {
 		if (mprotect(start, len, PROT_READ | PROT_WRITE) < 0)
 			return -errno;
+		madvise(start, len, MADV_DODUMP);
 	} else {
 		if (ftruncate(region->fd, (off_t)new_committed) < 0)
 			return -errno;
@@ -151,6 +152,9 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 	}
 	if (base == MAP_FAILED)
 		return -ENOMEM;
+	// Cores (the kernel's and gcore's) leave out the part not yet in use:
+	// otherwise every core would carry a 64 GiB hole.
+	madvise(base, region->reserved, MADV_DONTDUMP);
 	region->base = base;
 	if (path_template) {
 		err = expand_path(region->path, sizeof(region->path),
@@ -166,6 +170,7 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 	if (region->fd < 0) {
 		if (mprotect(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE) < 0)
 			goto fail_errno;
+		madvise(base, INITIAL_COMMIT, MADV_DODUMP);
 	} else {
 		if (ftruncate(region->fd, INITIAL_COMMIT) < 0 ||
 		    mmap(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE,

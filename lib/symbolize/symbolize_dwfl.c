@@ -124,7 +124,9 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	}
 	info->pc = pc;
-	info->filename = dup_or_unknown(file);
+	// Without line information the module stands in for the file, with
+	// line 0; with no module either, "<unknown>" as in tracemalloc.
+	info->filename = dup_or_unknown(file ? file : module);
 	info->lineno = file && line > 0 ? (unsigned)line : 0;
 	info->function = function_name(function);
 	info->module = dup_or_unknown(module);

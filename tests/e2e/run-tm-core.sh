@@ -88,6 +88,16 @@ expect_status 2 'cannot open: No such file' "$core" status "$tmp/missing"
 echo "hello" >"$tmp/text"
 expect_status 2 'is not a core, a trace file or a snapshot' "$core" status "$tmp/text"
 expect_status 2 'is an ELF program, not a core' "$core" status /bin/true
+# An ELF core with no table in it: 2.
+cd "$tmp" && (ulimit -c unlimited; exec sleep 30) &
+sleeper=$!
+sleep 0.2
+kill -SEGV $sleeper; wait $sleeper 2>/dev/null || true
+cd - >/dev/null
+plain_core=$(ls "$tmp"/core* 2>/dev/null | head -n 1)
+if [ -n "$plain_core" ]; then
+	expect_status 2 'no trace table found' "$core" status "$plain_core"
+fi
 # A table that is there but unreadable: 3.
 head -c 100 "$trace" >"$tmp/truncated"
 expect_status 3 'damaged' "$core" status "$tmp/truncated"

@@ -67,6 +67,9 @@ TM_PUBLIC struct tm_error *tm_source_buffer_create(const void *data,
 /** A source over a whole file, seen at addresses 0..size. */
 TM_PUBLIC struct tm_error *tm_source_file_create(const char *path,
 						 struct tm_source **ret);
+/** A source over an ELF core dump's memory (its PT_LOAD contents). */
+TM_PUBLIC struct tm_error *tm_source_core_create(const char *path,
+						 struct tm_source **ret);
 /** A source over live process @pid's memory; its segments are the readable
  * mappings of /proc/PID/maps.  Reads do not stop the process. */
 TM_PUBLIC struct tm_error *tm_source_pid_create(int pid,

@@ -12,8 +12,9 @@
 extern "C" {
 #endif
 
-/** What is known of one frame.  Unknown parts are "<unknown>" and line 0,
- * as in tracemalloc.  Strings are borrowed from the symbolizer. */
+/** What is known of one frame.  Without line information the filename is
+ * the module's path and the line 0; unknown parts are "<unknown>", as in
+ * tracemalloc.  Strings are borrowed from the symbolizer. */
 struct tm_frame_info {
 	const char *filename;
 	unsigned lineno;

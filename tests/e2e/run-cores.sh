@@ -1,0 +1,62 @@
+#!/bin/sh
+# tm-core reads cores: from gcore, from the kernel after a crash, and of a
+# stripped program (found by the magic scan, not by symbols).  A core of a
+# traced process stays small: the runtime's unused reservation is not dumped.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+core=$top_builddir/analyzer/tm-core
+command -v gcore >/dev/null || skip "no gcore"
+
+# start_sleeper PROGRAM: run it traced in $tmp, set $pid, wait until ready.
+start_sleeper() {
+	(cd "$tmp" && ulimit -c unlimited &&
+		exec env TRACEMALLOC=8 LD_PRELOAD="$runtime" "$1") >"$tmp/out" &
+	pid=$!
+	wait_for "$tmp/out" ready
+}
+
+# check_core CORE PATTERN: analyze's top line matches PATTERN.
+check_core() {
+	"$core" analyze "$1" --top 1 >"$tmp/analyze" 2>"$tmp/err" ||
+		fail "analyze $1: $(cat "$tmp/err")"
+	grep -q -- "$2" "$tmp/analyze" ||
+		fail "analyze $1: $(cat "$tmp/analyze")"
+	"$core" status "$1" --json >"$tmp/status" || fail "status $1"
+	grep -q '"kind":"core"' "$tmp/status" || fail "$(cat "$tmp/status")"
+}
+
+# gcore of a live process.
+start_sleeper "$programs/sleeper"
+gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
+kill -9 $pid; wait $pid 2>/dev/null || true
+check_core "$tmp/gcore.$pid" \
+	'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$'
+# The reservation is not in the core: it is megabytes, not gigabytes.
+size=$(du -k "$tmp/gcore.$pid" | cut -f1)
+[ "$size" -lt 200000 ] || fail "the core takes $size KiB on disk"
+rm -f "$tmp"/gcore.*
+
+# A stripped program: no symbols, no debug info; the scan finds the table,
+# and with no lines to name, the program stands in for the file (line 0).
+cp "$programs/sleeper" "$tmp/stripped"
+strip "$tmp/stripped"
+start_sleeper "$tmp/stripped"
+gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
+kill -9 $pid; wait $pid 2>/dev/null || true
+check_core "$tmp/gcore.$pid" "$tmp/stripped:0: size=7599 KiB, count=1001, "
+rm -f "$tmp"/gcore.*
+
+# A core from the kernel: the program dies of SIGSEGV.
+case $(cat /proc/sys/kernel/core_pattern) in
+"|"*)
+	echo "note: core_pattern is a pipe; kernel cores not checked" ;;
+*)
+	start_sleeper "$programs/sleeper"
+	kill -SEGV $pid
+	wait $pid 2>/dev/null || true
+	kcore=$(ls "$tmp"/core* 2>/dev/null | head -n 1)
+	[ -n "$kcore" ] || fail "the kernel wrote no core ($(cat /proc/sys/kernel/core_pattern))"
+	check_core "$kcore" \
+		'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$'
+	;;
+esac
