@@ -7,6 +7,11 @@
 
 int cmd_status(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_traceback(int argc, char **argv);
+
+// A statistic's key traceback as the member "traceback".
+void json_key_traceback(struct json *j, const struct tm_frames *tb);
 
 // The "source", "table" and "damage" members every --json document has.
 void json_source(struct json *j, const struct opened *o);

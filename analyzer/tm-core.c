@@ -9,8 +9,8 @@ static void usage(FILE *out)
 {
 	fputs("usage: tm-core COMMAND SOURCE [OPTIONS]\n"
 	      "\n"
-	      "SOURCE is a trace file (TRACEMALLOC_FILE), a snapshot, or\n"
-	      "--pid PID for a live process.\n"
+	      "SOURCE is a core dump, a trace file (TRACEMALLOC_FILE), a\n"
+	      "snapshot, or --pid PID for a live process.\n"
 	      "\n"
 	      "commands:\n"
 	      "  status SOURCE [--json]\n"
@@ -21,6 +21,10 @@ static void usage(FILE *out)
 	      "          [--exclude PATTERN[:LINE]] [--all-frames]\n"
 	      "          [--domain N] [--json]\n"
 	      "      the top statistics, as Python's tracemalloc prints them\n"
+	      "  diff OLD NEW [the options of analyze]\n"
+	      "      what grew and shrank, as Snapshot.compare_to prints it\n"
+	      "  traceback SOURCE ADDR [--json]\n"
+	      "      the traced block that contains ADDR, and its traceback\n"
 	      "\n"
 	      "exit status: 0 done, 1 bad usage, 2 the source cannot be read\n"
 	      "or holds no trace table, 3 the table is there but unreadable.\n",
@@ -76,6 +80,10 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "traceback"))
+		return cmd_traceback(argc - 1, argv + 1);
 	fprintf(stderr, "tm-core: unknown command '%s'; see tm-core --help\n",
 		argv[1]);
 	return EXIT_USAGE;

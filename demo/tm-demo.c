@@ -1,6 +1,10 @@
 // tm-demo.c: a small program that leaks and grows memory from a few call
 // sites, traces itself with libtracemalloc, and prints the top 10 source
 // lines of its own snapshot the way Python's tracemalloc does.
+//
+// With --crash it then overflows a session's name into the pointer after
+// it and frees that pointer; glibc aborts, the kernel writes a core, and
+// scripts/demo reads it with tm-core.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +148,28 @@ out:
 	return err ? 1 : 0;
 }
 
-int main(void)
+// A bug: the copy does not stop at the 32-byte field, and overwrites the
+// scratch pointer that follows it.
+static void rename_user(struct session *s, const char *name)
+{
+	strcpy(s->user, name);
+}
+
+static void crash(void)
+{
+	char name[64];
+	struct session *s = session_open(4242);
+
+	fprintf(stderr, "tm-demo: renaming the user of session %p\n",
+		(void *)s);
+	snprintf(name, sizeof(name), "%s-%s", "a-user-name-far-too-long",
+		 "for-its-32-byte-field");
+	rename_user(s, name);
+	// Frees the overwritten pointer: glibc's own check aborts.
+	session_close(s);
+}
+
+int main(int argc, char **argv)
 {
 	// Under TRACEMALLOC=N tracing started at load; otherwise start here.
 	if (!tm_is_tracing() && tm_start(25) < 0) {
@@ -152,5 +177,8 @@ int main(void)
 		return 1;
 	}
 	serve();
-	return print_top(10);
+	int status = print_top(10);
+	if (argc > 1 && strcmp(argv[1], "--crash") == 0)
+		crash();
+	return status;
 }

@@ -105,3 +105,48 @@ cp "$trace" "$tmp/newer"
 printf '\002' | dd of="$tmp/newer" bs=1 seek=12 conv=notrunc 2>/dev/null
 expect_status 3 'layout 2.0 is newer than this reader (reads 1.x); upgrade tm' \
 	"$core" status "$tmp/newer"
+
+# diff: a source against itself changes nothing.
+expect_status 0 '' "$core" diff "$trace" "$trace" --top 0
+[ "$(grep -c ' (+0 B), count=[0-9]* (+0)' "$tmp/out")" -eq 4 ] ||
+	fail "diff: $(cat "$tmp/out")"
+expect_status 0 '' "$core" diff "$trace" "$trace" --json
+"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["command"] == "diff" and d["groups"] == 4, d
+assert all(s["size_diff"] == 0 and s["count_diff"] == 0
+           for s in d["statistics"]), d
+' "$tmp/out" || fail "diff --json: $(cat "$tmp/out")"
+expect_status 1 'give OLD and NEW' "$core" diff "$trace"
+
+# traceback: the demo overflows a session object and crashes in free();
+# its trace file says where that object was allocated.
+demo=$top_builddir/demo/tm-demo
+(cd "$tmp" && ulimit -c 0 && TRACEMALLOC_FILE=$tmp/crash.%p \
+	exec "$demo" --crash) >/dev/null 2>"$tmp/demo-stderr" &&
+	fail "tm-demo --crash did not crash"
+session=$(sed -n 's/.*session \(0x[0-9a-f]*\).*/\1/p' "$tmp/demo-stderr")
+[ -n "$session" ] || fail "no session address: $(cat "$tmp/demo-stderr")"
+crash=$(ls "$tmp"/crash.*)
+expect_status 0 '' "$core" traceback "$crash" "$session"
+grep -q "^$session is 0 bytes into a block of 48 bytes at $session (domain 0)" "$tmp/out" ||
+	fail "traceback: $(cat "$tmp/out")"
+grep -q '^    struct session \*s = malloc(sizeof(\*s));$' "$tmp/out" ||
+	fail "traceback shows no source line: $(cat "$tmp/out")"
+inside=$(printf '0x%x' $((session + 40)))
+expect_status 0 '' "$core" traceback "$crash" "$inside"
+grep -q "^$inside is 40 bytes into a block of 48 bytes at $session" "$tmp/out" ||
+	fail "interior address: $(cat "$tmp/out")"
+expect_status 0 '' "$core" traceback "$crash" 0x10
+grep -q '^0x10 is not in any traced block$' "$tmp/out" || fail "$(cat "$tmp/out")"
+expect_status 0 '' "$core" traceback "$crash" "$session" --json
+"$PYTHON" -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["block"]
+assert b["size"] == 48 and b["offset"] == 0 and b["domain"] == 0, b
+f = b["traceback"][0]
+assert f["filename"].endswith("tm-demo.c") and f["lineno"] > 0, f
+assert set(f) == {"filename", "lineno", "function", "module", "pc"}, f
+' "$tmp/out" || fail "traceback --json: $(cat "$tmp/out")"
+expect_status 1 'is not an address' "$core" traceback "$crash" nowhere

@@ -1,0 +1,169 @@
+// cmd_traceback.c: tm-core traceback: which traced block contains an
+// address, and where it was allocated.
+#include "commands.h"
+#include "exit.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The traced block containing @address: the one that starts there, else
+// the smallest one around it (blocks of other domains may overlap).
+static const struct tm_trace *containing(const struct tm_table *table,
+					 uint64_t address)
+{
+	size_t n;
+	const struct tm_trace *traces = tm_table_traces(table, &n);
+	const struct tm_trace *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tm_trace *t = &traces[i];
+		bool inside = address == t->address ||
+			      (address > t->address &&
+			       address - t->address < t->size);
+		if (!inside)
+			continue;
+		if (!best ||
+		    (t->address == address && best->address != address) ||
+		    (t->size < best->size && best->address != address))
+			best = t;
+	}
+	return best;
+}
+
+// Line @lineno of @path, stripped, or NULL (tracemalloc shows the source
+// line when the file is readable).
+static const char *source_line(const char *path, unsigned lineno)
+{
+	static char line[1024];
+	FILE *f;
+
+	if (!lineno || !(f = fopen(path, "r")))
+		return NULL;
+	unsigned at = 0;
+	const char *found = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strchr(line, '\n') && !feof(f)) {
+			// A line longer than the buffer: skip the rest.
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+		}
+		if (++at == lineno) {
+			found = line + strspn(line, " \t");
+			line[strcspn(line, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+	return found && *found ? found : NULL;
+}
+
+int cmd_traceback(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	int pid = 0, json = 0, c;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == 'p')
+			pid = atoi(optarg);
+		else if (c == 'j')
+			json = 1;
+		else
+			return EXIT_USAGE;
+	}
+	int positional = argc - optind;
+	if (positional != (pid > 0 ? 1 : 2)) {
+		fprintf(stderr, "tm-core traceback: give SOURCE ADDR (or "
+				"--pid PID ADDR)\n");
+		return EXIT_USAGE;
+	}
+	const char *text = argv[argc - 1];
+	errno = 0;
+	uint64_t address = strtoull(text, &end, 0);
+	if (!*text || *end || errno) {
+		fprintf(stderr,
+			"tm-core traceback: '%s' is not an address "
+			"(write 0x55d0c0a012a0 or a decimal)\n",
+			text);
+		return EXIT_USAGE;
+	}
+	struct opened o;
+	int status = source_open(pid > 0 ? NULL : argv[optind], pid, &o);
+	if (status) {
+		source_close(&o);
+		return status;
+	}
+	source_warn_damage(&o);
+	const struct tm_trace *t = containing(o.table, address);
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_uint(&j, "version", 1);
+		json_string(&j, "command", "traceback");
+		json_source(&j, &o);
+		json_uint(&j, "address", address);
+		if (t) {
+			json_begin_object(&j, "block");
+			json_uint(&j, "address", t->address);
+			json_uint(&j, "size", t->size);
+			json_uint(&j, "offset", address - t->address);
+			json_uint(&j, "domain", t->domain);
+			json_uint(&j, "total_nframe",
+				  t->traceback->total_nframe);
+			json_begin_array(&j, "traceback");
+			for (uint32_t k = 0; k < t->traceback->nframe; k++) {
+				const struct tm_frame_info *f =
+					tm_symbolizer_lookup(
+						o.sym, t->traceback->frames[k]);
+				json_begin_object(&j, NULL);
+				json_string(&j, "filename", f->filename);
+				json_uint(&j, "lineno", f->lineno);
+				json_string(&j, "function", f->function);
+				json_string(&j, "module", f->module);
+				json_uint(&j, "pc", f->pc);
+				json_end_object(&j);
+			}
+			json_end_array(&j);
+			json_end_object(&j);
+		} else {
+			fputs(",\"block\":null", stdout);
+		}
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (!t) {
+		printf("0x%" PRIx64 " is not in any traced block\n", address);
+	} else {
+		printf("0x%" PRIx64 " is %" PRIu64 " bytes into a block of "
+		       "%" PRIu64 " bytes at 0x%" PRIx64 " (domain %u), "
+		       "allocated at (most recent call first):\n",
+		       address, address - t->address, t->size, t->address,
+		       t->domain);
+		for (uint32_t k = 0; k < t->traceback->nframe; k++) {
+			const struct tm_frame_info *f = tm_symbolizer_lookup(
+				o.sym, t->traceback->frames[k]);
+			printf("  File \"%s\", line %u, in %s\n", f->filename,
+			       f->lineno, f->function);
+			const char *src = source_line(f->filename, f->lineno);
+			if (src)
+				printf("    %s\n", src);
+		}
+		if (t->traceback->total_nframe > t->traceback->nframe)
+			printf("  (%u more frames not recorded: the traceback "
+			       "limit was %u)\n",
+			       t->traceback->total_nframe -
+				       t->traceback->nframe,
+			       tm_table_info(o.table)->traceback_limit);
+	}
+	source_close(&o);
+	return EXIT_DONE;
+}

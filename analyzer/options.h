@@ -1,0 +1,29 @@
+// options.h: the options analyze and diff share (--key, --cumulative,
+// --top, --include, --exclude, --all-frames, --domain, --json, --pid).
+#ifndef TM_CORE_OPTIONS_H
+#define TM_CORE_OPTIONS_H
+
+#include "tm/snapshot.h"
+
+#define MAX_FILTERS 64
+
+struct view_options {
+	int pid;
+	bool json;
+	enum tm_key key;
+	bool cumulative;
+	size_t top; // 0: all
+	struct tm_filter filters[MAX_FILTERS];
+	size_t filter_count;
+	char **sources; // the positional arguments
+	int source_count;
+};
+
+extern const char *const key_names[3];
+
+// Parse @argv for command @verb; 0 or EXIT_USAGE (after one line on
+// stderr).
+int view_options_parse(struct view_options *o, const char *verb, int argc,
+		       char **argv);
+
+#endif // TM_CORE_OPTIONS_H
