@@ -122,16 +122,21 @@ int cmd_traceback(int argc, char **argv)
 				  t->traceback->total_nframe);
 			json_begin_array(&j, "traceback");
 			for (uint32_t k = 0; k < t->traceback->nframe; k++) {
-				const struct tm_frame_info *f =
-					tm_symbolizer_lookup(
-						o.sym, t->traceback->frames[k]);
-				json_begin_object(&j, NULL);
-				json_string(&j, "filename", f->filename);
-				json_uint(&j, "lineno", f->lineno);
-				json_string(&j, "function", f->function);
-				json_string(&j, "module", f->module);
-				json_uint(&j, "pc", f->pc);
-				json_end_object(&j);
+				const struct tm_frame_info *f;
+				size_t n;
+				tm_symbolizer_expand(
+					o.sym, t->traceback->frames[k], &f, &n);
+				for (size_t e = 0; e < n; e++) {
+					json_begin_object(&j, NULL);
+					json_string(&j, "filename",
+						    f[e].filename);
+					json_uint(&j, "lineno", f[e].lineno);
+					json_string(&j, "function",
+						    f[e].function);
+					json_string(&j, "module", f[e].module);
+					json_uint(&j, "pc", f[e].pc);
+					json_end_object(&j);
+				}
 			}
 			json_end_array(&j);
 			json_end_object(&j);
@@ -149,13 +154,19 @@ int cmd_traceback(int argc, char **argv)
 		       address, address - t->address, t->size, t->address,
 		       t->domain);
 		for (uint32_t k = 0; k < t->traceback->nframe; k++) {
-			const struct tm_frame_info *f = tm_symbolizer_lookup(
-				o.sym, t->traceback->frames[k]);
-			printf("  File \"%s\", line %u, in %s\n", f->filename,
-			       f->lineno, f->function);
-			const char *src = source_line(f->filename, f->lineno);
-			if (src)
-				printf("    %s\n", src);
+			const struct tm_frame_info *f;
+			size_t n;
+			tm_symbolizer_expand(o.sym, t->traceback->frames[k], &f,
+					     &n);
+			for (size_t e = 0; e < n; e++) {
+				printf("  File \"%s\", line %u, in %s\n",
+				       f[e].filename, f[e].lineno,
+				       f[e].function);
+				const char *src =
+					source_line(f[e].filename, f[e].lineno);
+				if (src)
+					printf("    %s\n", src);
+			}
 		}
 		if (t->traceback->total_nframe > t->traceback->nframe)
 			printf("  (%u more frames not recorded: the traceback "

@@ -214,31 +214,40 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 					struct tm_symbolizer *sym,
 					struct tm_snapshot **ret)
 {
-	struct tm_frame frames[256];
+	// Inlined calls expand one return address into several frames.
+	enum { MAX_FRAMES = 1024 };
+	struct tm_frame *frames = malloc(MAX_FRAMES * sizeof(*frames));
 	struct tm_snapshot *snap = NULL;
 	struct tm_error *err;
 	size_t n;
 	const struct tm_trace *traces = tm_table_traces(table, &n);
 
-	if ((err = tm_snapshot_create(tm_table_info(table)->traceback_limit,
-				      &snap)))
-		return err;
-	for (size_t i = 0; i < n; i++) {
+	if (!frames)
+		return &tm_enomem;
+	err = tm_snapshot_create(tm_table_info(table)->traceback_limit, &snap);
+	for (size_t i = 0; i < n && !err; i++) {
 		const struct tm_traceback *tb = traces[i].traceback;
-		// Tables hold at most 128 frames (docs/layout.md).
-		uint32_t nframe = tb->nframe < 256 ? tb->nframe : 256;
-		for (uint32_t k = 0; k < nframe; k++) {
-			const struct tm_frame_info *f =
-				tm_symbolizer_lookup(sym, tb->frames[k]);
-			frames[k] = (struct tm_frame){ f->filename, f->lineno };
+		uint32_t count = 0;
+		for (uint32_t k = 0; k < tb->nframe; k++) {
+			const struct tm_frame_info *f;
+			size_t expanded;
+			tm_symbolizer_expand(sym, tb->frames[k], &f, &expanded);
+			for (size_t e = 0; e < expanded && count < MAX_FRAMES;
+			     e++)
+				frames[count++] =
+					(struct tm_frame){ f[e].filename,
+							   f[e].lineno };
 		}
+		// The frames that inlining added count in the total too.
+		uint32_t total = tb->total_nframe + (count - tb->nframe);
 		err = tm_snapshot_add_trace(snap, traces[i].domain,
 					    traces[i].address, traces[i].size,
-					    frames, nframe, tb->total_nframe);
-		if (err) {
-			tm_snapshot_destroy(snap);
-			return err;
-		}
+					    frames, count, total);
+	}
+	free(frames);
+	if (err) {
+		tm_snapshot_destroy(snap);
+		return err;
 	}
 	*ret = snap;
 	return NULL;

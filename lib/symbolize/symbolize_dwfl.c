@@ -1,27 +1,36 @@
 // symbolize_dwfl.c: return address -> file, line, function with libdwfl,
-// for the modules a trace table records.
+// for the modules a trace table records, inlined calls expanded.
 #include "tm/symbolize.h"
 
 #include "error.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define UNKNOWN "<unknown>"
+// Inlining deeper than this is cut off (the outermost frames are kept).
+#define MAX_INLINE 32
 
 // libstdc++'s demangler (cxxabi.h), declared here for C.
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+// One pc, resolved: frames[0] is innermost; `outer` is the same place seen
+// as one frame, named after the function the code was inlined into.
 struct cached {
 	uint64_t pc;
-	struct tm_frame_info info;
+	size_t count;
+	struct tm_frame_info *frames; // or &outer
+	struct tm_frame_info outer;
 };
 
 struct tm_symbolizer {
 	Dwfl *dwfl;
-	// pc -> frame, open addressing; strings are owned here.
-	struct cached *cache;
+	// pc -> frames, open addressing.  Entries are allocated one by one,
+	// so what lookups return stays put as the table grows.
+	struct cached **cache;
 	size_t capacity, count;
 };
 
@@ -63,20 +72,31 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 	return NULL;
 }
 
+static void free_frame(struct tm_frame_info *f)
+{
+	if (f->filename && strcmp(f->filename, UNKNOWN) != 0)
+		free((char *)f->filename);
+	if (f->function && strcmp(f->function, UNKNOWN) != 0)
+		free((char *)f->function);
+	if (f->module && strcmp(f->module, UNKNOWN) != 0)
+		free((char *)f->module);
+}
+
 void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 {
 	if (!sym)
 		return;
 	for (size_t i = 0; i < sym->capacity; i++) {
-		struct tm_frame_info *f = &sym->cache[i].info;
-		if (!f->filename)
+		struct cached *c = sym->cache[i];
+		if (!c)
 			continue;
-		if (strcmp(f->filename, UNKNOWN) != 0)
-			free((char *)f->filename);
-		if (strcmp(f->function, UNKNOWN) != 0)
-			free((char *)f->function);
-		if (strcmp(f->module, UNKNOWN) != 0)
-			free((char *)f->module);
+		if (c->frames != &c->outer) {
+			for (size_t k = 0; k < c->count; k++)
+				free_frame(&c->frames[k]);
+			free(c->frames);
+		}
+		free_frame(&c->outer);
+		free(c);
 	}
 	free(sym->cache);
 	dwfl_end(sym->dwfl);
@@ -106,46 +126,131 @@ static char *function_name(const char *symbol)
 	return dup_or_unknown(symbol);
 }
 
-static void resolve(struct tm_symbolizer *sym, uint64_t pc,
-		    struct tm_frame_info *info)
+// The linkage or plain name of a function's DIE, following
+// DW_AT_abstract_origin for inlined instances.
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = dwarf_formstring(
+		dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+
+	if (!name)
+		name = dwarf_formstring(
+			dwarf_attr_integrate(die, DW_AT_name, &attr));
+	return name;
+}
+
+static struct tm_frame_info make_frame(uint64_t pc, const char *file, int line,
+				       const char *function, const char *module)
+{
+	// Without line information the module stands in for the file, with
+	// line 0; with no module either, "<unknown>" as in tracemalloc.
+	return (struct tm_frame_info){
+		.filename = dup_or_unknown(file ? file : module),
+		.lineno = file && line > 0 ? (unsigned)line : 0,
+		.function = function_name(function),
+		.module = dup_or_unknown(module),
+		.pc = pc,
+	};
+}
+
+static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 {
 	// A return address points after the call; pc - 1 is inside it.
-	Dwarf_Addr at = pc ? pc - 1 : 0;
+	Dwarf_Addr at = pc ? pc - 1 : 0, bias = 0;
 	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, at);
-	const char *file = NULL, *function = NULL, *module = NULL;
+	const char *file = NULL, *symbol = NULL, *module = NULL;
 	int line = 0;
+	struct tm_frame_info frames[MAX_INLINE + 1];
+	size_t n = 0;
 
 	if (mod) {
 		module = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					  NULL, NULL);
-		function = dwfl_module_addrname(mod, at);
+		symbol = dwfl_module_addrname(mod, at);
 		Dwfl_Line *l = dwfl_module_getsrc(mod, at);
 		if (l)
 			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	}
-	info->pc = pc;
-	// Without line information the module stands in for the file, with
-	// line 0; with no module either, "<unknown>" as in tracemalloc.
-	info->filename = dup_or_unknown(file ? file : module);
-	info->lineno = file && line > 0 ? (unsigned)line : 0;
-	info->function = function_name(function);
-	info->module = dup_or_unknown(module);
+	c->outer = make_frame(pc, file, line, symbol, module);
+
+	// The innermost function-like scope at the address.  If it is an
+	// inlined instance, the scopes that contain that instance (not those
+	// of its abstract definition, which dwarf_getscopes continues with)
+	// give the callers: each inlined subroutine's call site is where the
+	// next frame out stands.
+	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &bias) : NULL;
+	Dwarf_Die *scopes = NULL, *chain = NULL;
+	int nscopes = cu ? dwarf_getscopes(cu, at - bias, &scopes) : 0;
+	int innermost = 0;
+	while (innermost < nscopes &&
+	       dwarf_tag(&scopes[innermost]) != DW_TAG_inlined_subroutine &&
+	       dwarf_tag(&scopes[innermost]) != DW_TAG_subprogram)
+		innermost++;
+	int nchain = innermost < nscopes
+			     ? dwarf_getscopes_die(&scopes[innermost], &chain)
+			     : 0;
+	Dwarf_Files *files = NULL;
+	if (cu)
+		dwarf_getsrcfiles(cu, &files, NULL);
+	const char *here_file = file;
+	int here_line = line;
+	for (int i = 0; i < nchain && n < MAX_INLINE; i++) {
+		int tag = dwarf_tag(&chain[i]);
+		if (tag != DW_TAG_inlined_subroutine &&
+		    tag != DW_TAG_subprogram)
+			continue;
+		frames[n++] = make_frame(pc, here_file, here_line,
+					 die_name(&chain[i]), module);
+		if (tag == DW_TAG_subprogram)
+			break;
+		Dwarf_Attribute attr;
+		Dwarf_Word call_file = 0, call_line = 0;
+		dwarf_formudata(dwarf_attr(&chain[i], DW_AT_call_file, &attr),
+				&call_file);
+		dwarf_formudata(dwarf_attr(&chain[i], DW_AT_call_line, &attr),
+				&call_line);
+		here_file = files ? dwarf_filesrc(files, call_file, NULL, NULL)
+				  : NULL;
+		here_line = (int)call_line;
+	}
+	free(scopes);
+	free(chain);
+	// No scopes (no debug info): the one frame the symbol table gives.
+	if (n == 0)
+		frames[n++] = make_frame(pc, file, line, symbol, module);
+	c->frames = malloc(n * sizeof(*c->frames));
+	if (!c->frames) {
+		// Out of memory: the one frame the symbol table gives.
+		for (size_t k = 0; k < n; k++)
+			free_frame(&frames[k]);
+		c->frames = &c->outer;
+		c->count = 1;
+		return;
+	}
+	memcpy(c->frames, frames, n * sizeof(*frames));
+	c->count = n;
+}
+
+static size_t slot_of(uint64_t pc, size_t capacity)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 20) & (capacity - 1);
 }
 
 static bool grow(struct tm_symbolizer *sym)
 {
 	size_t cap = sym->capacity ? sym->capacity * 2 : 256;
-	struct cached *fresh = calloc(cap, sizeof(*fresh));
+	struct cached **fresh = calloc(cap, sizeof(*fresh));
 
 	if (!fresh)
 		return false;
 	for (size_t i = 0; i < sym->capacity; i++) {
-		if (!sym->cache[i].info.filename)
+		if (!sym->cache[i])
 			continue;
-		size_t j = (sym->cache[i].pc * 0x9e3779b97f4a7c15ULL) >> 20;
-		while (fresh[j & (cap - 1)].info.filename)
-			j++;
-		fresh[j & (cap - 1)] = sym->cache[i];
+		size_t j = slot_of(sym->cache[i]->pc, cap);
+		while (fresh[j])
+			j = (j + 1) & (cap - 1);
+		fresh[j] = sym->cache[i];
 	}
 	free(sym->cache);
 	sym->cache = fresh;
@@ -153,24 +258,44 @@ static bool grow(struct tm_symbolizer *sym)
 	return true;
 }
 
+static struct cached *lookup(struct tm_symbolizer *sym, uint64_t pc)
+{
+	if ((sym->count + 1) * 2 > sym->capacity && !grow(sym))
+		return NULL;
+	for (size_t j = slot_of(pc, sym->capacity);;
+	     j = (j + 1) & (sym->capacity - 1)) {
+		struct cached *c = sym->cache[j];
+		if (!c) {
+			c = calloc(1, sizeof(*c));
+			if (!c)
+				return NULL;
+			c->pc = pc;
+			resolve(sym, c, pc);
+			sym->cache[j] = c;
+			sym->count++;
+			return c;
+		}
+		if (c->pc == pc)
+			return c;
+	}
+}
+
+static const struct tm_frame_info unknown_frame = { UNKNOWN, 0, UNKNOWN,
+						    UNKNOWN, 0 };
+
 const struct tm_frame_info *tm_symbolizer_lookup(struct tm_symbolizer *sym,
 						 uint64_t pc)
 {
-	static const struct tm_frame_info unknown = { UNKNOWN, 0, UNKNOWN,
-						      UNKNOWN, 0 };
+	struct cached *c = lookup(sym, pc);
 
-	if ((sym->count + 1) * 2 > sym->capacity && !grow(sym))
-		return &unknown;
-	size_t j = (pc * 0x9e3779b97f4a7c15ULL) >> 20;
-	for (;; j++) {
-		struct cached *c = &sym->cache[j & (sym->capacity - 1)];
-		if (!c->info.filename) {
-			c->pc = pc;
-			resolve(sym, pc, &c->info);
-			sym->count++;
-			return &c->info;
-		}
-		if (c->pc == pc)
-			return &c->info;
-	}
+	return c ? &c->outer : &unknown_frame;
+}
+
+void tm_symbolizer_expand(struct tm_symbolizer *sym, uint64_t pc,
+			  const struct tm_frame_info **ret, size_t *count)
+{
+	struct cached *c = lookup(sym, pc);
+
+	*ret = c ? c->frames : &unknown_frame;
+	*count = c ? c->count : 1;
 }

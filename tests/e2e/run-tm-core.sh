@@ -134,6 +134,11 @@ grep -q "^$session is 0 bytes into a block of 48 bytes at $session (domain 0)" "
 	fail "traceback: $(cat "$tmp/out")"
 grep -q '^    struct session \*s = malloc(sizeof(\*s));$' "$tmp/out" ||
 	fail "traceback shows no source line: $(cat "$tmp/out")"
+# Whether the compiler inlined them or not, the calls are all there, in
+# order (inlined frames are expanded from the debug information).
+grep '^  File ' "$tmp/out" | sed -n 's/.*, in \(.*\)$/\1/p' | head -n 3 |
+	tr '\n' ' ' | grep -q '^session_open crash main $' ||
+	fail "traceback frames: $(cat "$tmp/out")"
 inside=$(printf '0x%x' $((session + 40)))
 expect_status 0 '' "$core" traceback "$crash" "$inside"
 grep -q "^$inside is 40 bytes into a block of 48 bytes at $session" "$tmp/out" ||

@@ -37,10 +37,19 @@ tm_symbolizer_create_modules(const struct tm_module *modules, size_t count,
 /** NULL is allowed. */
 TM_PUBLIC void tm_symbolizer_destroy(struct tm_symbolizer *sym);
 
-/** Symbolize return address @pc (looked up at pc - 1).  Each distinct pc is
- * resolved once; the result is borrowed until tm_symbolizer_destroy(). */
+/** Symbolize return address @pc (looked up at pc - 1) as one frame: where
+ * the code at @pc is, in the outermost function it was inlined into.  Each
+ * distinct pc is resolved once; the result is borrowed until
+ * tm_symbolizer_destroy(). */
 TM_PUBLIC const struct tm_frame_info *
 tm_symbolizer_lookup(struct tm_symbolizer *sym, uint64_t pc);
+
+/** Symbolize @pc with its inlined calls expanded: *@ret gets *@count >= 1
+ * frames, innermost first (the inlined function's line, then each call
+ * site it was inlined at).  Borrowed until tm_symbolizer_destroy(). */
+TM_PUBLIC void tm_symbolizer_expand(struct tm_symbolizer *sym, uint64_t pc,
+				    const struct tm_frame_info **ret,
+				    size_t *count);
 
 #ifdef __cplusplus
 }
