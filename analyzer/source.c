@@ -102,8 +102,22 @@ void source_close(struct opened *o)
 	tm_source_destroy(o->src);
 }
 
+static void warn_mismatches(const struct opened *o)
+{
+	const char *path;
+	size_t n = tm_symbolizer_mismatches(o->sym, &path);
+
+	if (n)
+		fprintf(stderr,
+			"tm-core: warning: %zu module(s) changed since the "
+			"trace was taken (build-id differs), e.g. %s; their "
+			"frames are not named\n",
+			n, path);
+}
+
 void source_warn_damage(const struct opened *o)
 {
+	warn_mismatches(o);
 	const struct tm_damage *d = tm_table_damage(o->table);
 
 	if (!d->shards_in_flight && !d->shards_unreadable &&

@@ -28,6 +28,10 @@ struct cached {
 
 struct tm_symbolizer {
 	Dwfl *dwfl;
+	// Reported modules whose build-id differs from the table's record.
+	Dwfl_Module **mismatched;
+	size_t mismatch_count;
+	char *first_mismatch;
 	// pc -> frames, open addressing.  Entries are allocated one by one,
 	// so what lookups return stays put as the table grows.
 	struct cached **cache;
@@ -57,6 +61,11 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		return tm_error_create(TM_ERR_NOMEM, "libdwfl: %s",
 				       dwfl_errmsg(-1));
 	}
+	sym->mismatched = calloc(count ? count : 1, sizeof(*sym->mismatched));
+	if (!sym->mismatched) {
+		tm_symbolizer_destroy(sym);
+		return &tm_enomem;
+	}
 	dwfl_report_begin(sym->dwfl);
 	for (size_t i = 0; i < count; i++) {
 		const struct tm_module *m = &modules[i];
@@ -64,12 +73,39 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		// leaves its frames unknown.
 		if (m->path[0] != '/')
 			continue;
-		dwfl_report_elf(sym->dwfl, m->path, m->path, -1, m->load_bias,
-				false);
+		Dwfl_Module *mod = dwfl_report_elf(sym->dwfl, m->path, m->path,
+						   -1, m->load_bias, false);
+		const unsigned char *id;
+		GElf_Addr vaddr;
+		int len = mod ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
+		// The file was rebuilt or replaced since the trace was taken:
+		// naming frames from it would name the wrong code.
+		if (mod && m->build_id_len &&
+		    (len != (int)m->build_id_len ||
+		     memcmp(id, m->build_id, m->build_id_len) != 0)) {
+			sym->mismatched[sym->mismatch_count++] = mod;
+			if (!sym->first_mismatch)
+				sym->first_mismatch = strdup(m->path);
+		}
 	}
 	dwfl_report_end(sym->dwfl, NULL, NULL);
 	*ret = sym;
 	return NULL;
+}
+
+size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,
+				const char **ret)
+{
+	*ret = sym->first_mismatch;
+	return sym->mismatch_count;
+}
+
+static bool is_mismatched(const struct tm_symbolizer *sym, Dwfl_Module *mod)
+{
+	for (size_t i = 0; i < sym->mismatch_count; i++)
+		if (sym->mismatched[i] == mod)
+			return true;
+	return false;
 }
 
 static void free_frame(struct tm_frame_info *f)
@@ -99,7 +135,10 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 		free(c);
 	}
 	free(sym->cache);
-	dwfl_end(sym->dwfl);
+	free(sym->mismatched);
+	free(sym->first_mismatch);
+	if (sym->dwfl)
+		dwfl_end(sym->dwfl);
 	free(sym);
 }
 
@@ -167,6 +206,11 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 	if (mod) {
 		module = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					  NULL, NULL);
+		// Only the module's name is to be trusted in a rebuilt file.
+		if (is_mismatched(sym, mod))
+			mod = NULL;
+	}
+	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);
 		Dwfl_Line *l = dwfl_module_getsrc(mod, at);
 		if (l)

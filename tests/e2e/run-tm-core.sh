@@ -155,3 +155,20 @@ assert f["filename"].endswith("tm-demo.c") and f["lineno"] > 0, f
 assert set(f) == {"filename", "lineno", "function", "module", "pc"}, f
 ' "$tmp/out" || fail "traceback --json: $(cat "$tmp/out")"
 expect_status 1 'is not an address' "$core" traceback "$crash" nowhere
+
+# A program rebuilt since its trace was taken: its frames are not named
+# from the new file (which holds other code), and tm-core says so.
+cp "$programs/sleeper" "$tmp/prog"
+TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/rebuilt.%p LD_PRELOAD="$runtime" \
+	"$tmp/prog" >"$tmp/prog.out" &
+pid=$!
+wait_for "$tmp/prog.out" ready
+kill -9 $pid; wait $pid 2>/dev/null || true
+rm -f "$tmp/prog"
+cp "$programs/frames" "$tmp/prog"
+"$core" analyze "$tmp/rebuilt.$pid" --top 1 >"$tmp/out" 2>"$tmp/err" ||
+	fail "analyze after a rebuild: $(cat "$tmp/err")"
+grep -q "1 module(s) changed since the trace was taken (build-id differs), e.g. $tmp/prog" "$tmp/err" ||
+	fail "no mismatch warning: $(cat "$tmp/err")"
+grep -q "^$tmp/prog:0: size=7599 KiB, count=1001" "$tmp/out" ||
+	fail "frames named from a rebuilt file: $(cat "$tmp/out")"

@@ -37,6 +37,12 @@ tm_symbolizer_create_modules(const struct tm_module *modules, size_t count,
 /** NULL is allowed. */
 TM_PUBLIC void tm_symbolizer_destroy(struct tm_symbolizer *sym);
 
+/** Modules whose file on disk has another build-id than the one the table
+ * recorded: their frames are not named from that file.  *@ret gets the
+ * first one's path (borrowed), or NULL; returns how many. */
+TM_PUBLIC size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,
+					  const char **ret);
+
 /** Symbolize return address @pc (looked up at pc - 1) as one frame: where
  * the code at @pc is, in the outermost function it was inlined into.  Each
  * distinct pc is resolved once; the result is borrowed until
