@@ -9,6 +9,7 @@ int cmd_status(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_traceback(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 // A statistic's key traceback as the member "traceback".
 void json_key_traceback(struct json *j, const struct tm_frames *tb);

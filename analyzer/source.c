@@ -85,6 +85,7 @@ int source_open(const char *path, int pid, struct opened *o)
 			return failed(err);
 	}
 	size_t nmod;
+	o->base = base;
 	if ((err = tm_table_decode(o->src, base, &o->table)))
 		return failed(err);
 	const struct tm_module *mods = tm_table_modules(o->table, &nmod);

@@ -8,9 +8,10 @@
 #include "tm/symbolize.h"
 
 struct opened {
-	const char *kind; // "trace-file" or "process"
+	const char *kind; // "core", "trace-file" or "process"
 	char name[4096];  // the path, or the pid
 	struct tm_source *src;
+	uint64_t base; // where the table is in the source
 	struct tm_table *table;
 	struct tm_symbolizer *sym;
 	struct tm_snapshot *snapshot;

@@ -25,6 +25,9 @@ static void usage(FILE *out)
 	      "      what grew and shrank, as Snapshot.compare_to prints it\n"
 	      "  traceback SOURCE ADDR [--json]\n"
 	      "      the traced block that contains ADDR, and its traceback\n"
+	      "  dump SOURCE --json | -o FILE\n"
+	      "      every trace as JSON, or the table into FILE, which every\n"
+	      "      command reads as a SOURCE\n"
 	      "\n"
 	      "exit status: 0 done, 1 bad usage, 2 the source cannot be read\n"
 	      "or holds no trace table, 3 the table is there but unreadable.\n",
@@ -84,6 +87,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "traceback"))
 		return cmd_traceback(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dump"))
+		return cmd_dump(argc - 1, argv + 1);
 	fprintf(stderr, "tm-core: unknown command '%s'; see tm-core --help\n",
 		argv[1]);
 	return EXIT_USAGE;

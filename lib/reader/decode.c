@@ -393,6 +393,46 @@ struct tm_error *tm_table_decode(struct tm_source *src, uint64_t base,
 	return NULL;
 }
 
+struct tm_error *tm_table_extract(struct tm_source *src, uint64_t base,
+				  void **ret, size_t *ret_size)
+{
+	struct tm_schema schema;
+	struct tm_image image;
+	struct tm_error *err;
+	uint64_t missing;
+
+	if ((err = tm_schema_read(src, base, &schema)))
+		return err;
+	const struct tm_record_schema *hs = &schema.records[TM_RECORD_HEADER];
+	_cleanup_free_ uint8_t *h = malloc(hs->size ? hs->size : 1);
+	if (!h)
+		return &tm_enomem;
+	if ((err = tm_source_read(src, h, base + schema.header, hs->size))) {
+		tm_error_destroy(err);
+		return tm_error_create(TM_ERR_BAD_TABLE,
+				       "trace table at 0x%llx is damaged: its "
+				       "header cannot be read",
+				       (unsigned long long)base);
+	}
+	uint64_t size =
+		tm_field(&schema, TM_RECORD_HEADER, HEADER_region_size, h);
+	if (size > MAX_REGION_SIZE)
+		return tm_error_create(TM_ERR_BAD_TABLE,
+				       "trace table at 0x%llx is damaged: its "
+				       "size %llu is out of range",
+				       (unsigned long long)base,
+				       (unsigned long long)size);
+	if ((err = tm_image_load(src, base, size, schema.big_endian, &image,
+				 &missing)))
+		return err;
+	// The image holds what the source had; the region's declared size
+	// may be larger (a truncated core): only what was loaded is copied.
+	*ret = TM_STEAL(image.bytes);
+	*ret_size = (size_t)image.loaded;
+	tm_image_deinit(&image);
+	return NULL;
+}
+
 void tm_table_destroy(struct tm_table *t)
 {
 	if (!t)

@@ -172,3 +172,30 @@ grep -q "1 module(s) changed since the trace was taken (build-id differs), e.g. 
 	fail "no mismatch warning: $(cat "$tmp/err")"
 grep -q "^$tmp/prog:0: size=7599 KiB, count=1001" "$tmp/out" ||
 	fail "frames named from a rebuilt file: $(cat "$tmp/out")"
+
+# dump -o: a file every command reads back, with the same statistics.
+for src in "$trace" "$crash"; do
+	"$core" dump "$src" -o "$tmp/dumped" || fail "dump -o $src"
+	"$core" analyze "$src" --top 0 >"$tmp/a1" 2>/dev/null
+	"$core" analyze "$tmp/dumped" --top 0 >"$tmp/a2" 2>/dev/null
+	cmp -s "$tmp/a1" "$tmp/a2" ||
+		fail "the dump of $src analyzes differently: $(diff "$tmp/a1" "$tmp/a2")"
+done
+# dump --json: every trace with its frames.
+expect_status 0 '' "$core" dump "$trace" --json
+"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["command"] == "dump" and len(d["traces"]) == 4, d
+for t in d["traces"]:
+    assert set(t) == {"domain", "address", "size", "total_nframe",
+                      "traceback"}, t
+    assert t["total_nframe"] >= 1 and t["traceback"], t
+    for f in t["traceback"]:
+        assert set(f) == {"filename", "lineno", "function", "module",
+                          "pc"}, f
+sizes = sorted(t["size"] for t in d["traces"])
+assert 28 in sizes and 4242 in sizes, sizes
+' "$tmp/out" || fail "dump --json: $(cat "$tmp/out")"
+expect_status 1 'either --json or -o FILE' "$core" dump "$trace"
+expect_status 2 'cannot write' "$core" dump "$trace" -o "$tmp/no/such/dir/file"

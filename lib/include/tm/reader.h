@@ -156,6 +156,15 @@ TM_PUBLIC struct tm_error *tm_table_decode(struct tm_source *src, uint64_t base,
 /** NULL is allowed. */
 TM_PUBLIC void tm_table_destroy(struct tm_table *table);
 
+/**
+ * Copy the bytes of the table at @base out of @src, as a trace file holds
+ * them (the table at offset 0): what the source lacks is zero.  Caller
+ * frees *@ret with free().
+ */
+TM_PUBLIC struct tm_error *tm_table_extract(struct tm_source *src,
+					    uint64_t base, void **ret,
+					    size_t *ret_size);
+
 /** Borrowed: valid until tm_table_destroy(). */
 TM_PUBLIC const struct tm_table_info *tm_table_info(const struct tm_table *t);
 TM_PUBLIC const struct tm_damage *tm_table_damage(const struct tm_table *t);
