@@ -8,6 +8,29 @@
 #include <stdio.h>
 #include <string.h>
 
+// Find the table in a core or a process: through the descriptor symbol
+// when the binaries are at hand, else by scanning memory for the magic.
+static struct tm_error *locate(struct opened *o, const char *core, int pid,
+			       uint64_t *base)
+{
+	uint64_t descriptor;
+	struct tm_error *err = core ? tm_find_descriptor_core(core, &descriptor)
+				    : tm_find_descriptor_pid(pid, &descriptor);
+
+	if (!err)
+		err = tm_locate_descriptor(o->src, descriptor, base);
+	if (!err) {
+		o->located_by = "symbol";
+		return NULL;
+	}
+	// Tracing that never started is an answer, not a reason to scan.
+	if (strstr(tm_error_message(err), "never started"))
+		return err;
+	tm_error_destroy(err);
+	o->located_by = "scan";
+	return tm_locate_scan(o->src, base, NULL);
+}
+
 static int failed(struct tm_error *err)
 {
 	int status = tm_error_exit_status(err);
@@ -70,10 +93,11 @@ int source_open(const char *path, int pid, struct opened *o)
 		if (kind == FILE_CORE) {
 			o->kind = "core";
 			if ((err = tm_source_core_create(path, &o->src)) ||
-			    (err = tm_locate_scan(o->src, &base, NULL)))
+			    (err = locate(o, path, 0, &base)))
 				return failed(err);
 		} else {
 			o->kind = "trace-file";
+			o->located_by = "offset 0";
 			if ((err = tm_source_file_create(path, &o->src)))
 				return failed(err);
 		}
@@ -81,7 +105,7 @@ int source_open(const char *path, int pid, struct opened *o)
 		o->kind = "process";
 		snprintf(o->name, sizeof(o->name), "%d", pid);
 		if ((err = tm_source_pid_create(pid, &o->src)) ||
-		    (err = tm_locate_scan(o->src, &base, NULL)))
+		    (err = locate(o, NULL, pid, &base)))
 			return failed(err);
 	}
 	size_t nmod;

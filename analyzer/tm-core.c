@@ -44,6 +44,7 @@ void json_source(struct json *j, const struct opened *o)
 	json_begin_object(j, "source");
 	json_string(j, "kind", o->kind);
 	json_string(j, "name", o->name);
+	json_string(j, "located_by", o->located_by);
 	json_end_object(j);
 	json_begin_object(j, "table");
 	json_uint(j, "layout_major", info->version_major);

@@ -40,7 +40,7 @@ READER_ONLY_SOURCES = \
 	lib/reader/source_core.c \
 	lib/reader/cursor.h lib/reader/cursor.c \
 	lib/reader/reader_internal.h lib/reader/schema.c \
-	lib/reader/locate.c lib/reader/decode.c
+	lib/reader/locate.c lib/reader/locate_symbol.c lib/reader/decode.c
 READER_ONLY_SOURCES += \
 	lib/symbolize/symbolize_dwfl.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \

@@ -31,6 +31,8 @@ gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
 kill -9 $pid; wait $pid 2>/dev/null || true
 check_core "$tmp/gcore.$pid" \
 	'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$'
+# With the binaries at hand the table is found through its symbol.
+grep -q '"located_by":"symbol"' "$tmp/status" || fail "$(cat "$tmp/status")"
 # The reservation is not in the core: it is megabytes, not gigabytes.
 size=$(du -k "$tmp/gcore.$pid" | cut -f1)
 [ "$size" -lt 200000 ] || fail "the core takes $size KiB on disk"
@@ -44,6 +46,22 @@ start_sleeper "$tmp/stripped"
 gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
 kill -9 $pid; wait $pid 2>/dev/null || true
 check_core "$tmp/gcore.$pid" "$tmp/stripped:0: size=7599 KiB, count=1001, "
+rm -f "$tmp"/gcore.*
+
+# The runtime's binary moved away after the core was taken: no symbol to
+# go by, and the magic scan finds the table.
+mkdir "$tmp/lib"
+cp "$runtime" "$tmp/lib/libtracemalloc.so"
+saved_runtime=$runtime
+runtime=$tmp/lib/libtracemalloc.so
+start_sleeper "$programs/sleeper"
+runtime=$saved_runtime
+gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
+kill -9 $pid; wait $pid 2>/dev/null || true
+rm -rf "$tmp/lib"
+check_core "$tmp/gcore.$pid" \
+	'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$'
+grep -q '"located_by":"scan"' "$tmp/status" || fail "$(cat "$tmp/status")"
 rm -f "$tmp"/gcore.*
 
 # A core from the kernel: the program dies of SIGSEGV.

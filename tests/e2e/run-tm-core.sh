@@ -75,6 +75,9 @@ wait_for "$tmp/sleeper" ready
 expect_status 0 '' "$core" analyze --pid $pid --top 1
 grep -q 'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$' "$tmp/out" ||
 	fail "--pid: $(cat "$tmp/out")"
+expect_status 0 '' "$core" status --pid $pid --json
+grep -q '"kind":"process","name":"'$pid'","located_by":"symbol"' "$tmp/out" ||
+	fail "--pid located: $(cat "$tmp/out")"
 kill -9 $pid 2>/dev/null || true
 
 # Bad usage: 1.
