@@ -11,7 +11,7 @@ struct opened {
 	const char *kind; // "core", "trace-file" or "process"
 	char name[4096];  // the path, or the pid
 	struct tm_source *src;
-	uint64_t base; // where the table is in the source
+	uint64_t base;		// where the table is in the source
 	const char *located_by; // "symbol", "scan" or "offset 0"
 	struct tm_table *table;
 	struct tm_symbolizer *sym;
