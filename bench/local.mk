@@ -3,4 +3,6 @@
 noinst_PROGRAMS += bench/malloc-bench
 bench_malloc_bench_CFLAGS = $(AM_CFLAGS) -O2 -g -fno-optimize-sibling-calls
 bench_malloc_bench_LDADD = -lpthread -ldl
-EXTRA_DIST += bench/run bench/README.md
+noinst_PROGRAMS += bench/many-stacks
+bench_many_stacks_CFLAGS = $(AM_CFLAGS) -O2 -g -fno-optimize-sibling-calls
+EXTRA_DIST += bench/run bench/run-analyze bench/README.md

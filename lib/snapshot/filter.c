@@ -83,23 +83,21 @@ struct tm_error *tm_snapshot_filter(const struct tm_snapshot *snap,
 				    const struct tm_filter *filters,
 				    size_t count, struct tm_snapshot **ret)
 {
+	struct tm_snapshot_memo memo = { 0 };
 	struct tm_snapshot *out;
 	struct tm_error *err;
 
 	if ((err = tm_snapshot_create(snap->traceback_limit, &out)))
 		return err;
-	for (size_t t = 0; t < snap->trace_count; t++) {
-		const struct tm_snapshot_trace *trace = &snap->traces[t];
-		if (!passes(filters, count, trace))
-			continue;
-		err = tm_snapshot_add_trace(
-			out, trace->domain, trace->address, trace->size,
-			trace->traceback->frames, trace->traceback->nframe,
-			trace->traceback->total_nframe);
-		if (err) {
-			tm_snapshot_destroy(out);
-			return err;
-		}
+	for (size_t t = 0; t < snap->trace_count && !err; t++)
+		if (passes(filters, count, &snap->traces[t]))
+			err = tm_snapshot_copy_trace(out, &snap->traces[t],
+						     &memo);
+	tm_hashmap_deinit(&memo.map);
+	free(memo.interned);
+	if (err) {
+		tm_snapshot_destroy(out);
+		return err;
 	}
 	*ret = out;
 	return NULL;

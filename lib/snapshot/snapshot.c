@@ -3,6 +3,7 @@
 #include "snapshot_internal.h"
 
 #include "error.h"
+#include "hashmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,18 @@ static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL; // FNV-1a
+	return h;
+}
+
+// FNV's low bits depend only on the inputs' low bits, and the sets use the
+// low bits: mix every bit into them first (murmur3's finalizer).
+static uint64_t finish(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -54,7 +67,7 @@ static bool set_reserve(struct ptr_set *set, uint64_t (*hash_of)(const void *))
 
 static uint64_t string_hash(const void *s)
 {
-	return hash_bytes(s, strlen(s), 0xcbf29ce484222325ULL);
+	return finish(hash_bytes(s, strlen(s), 0xcbf29ce484222325ULL));
 }
 
 static bool string_equal(const void *stored, const void *key)
@@ -88,7 +101,7 @@ static uint64_t frames_hash(const struct tm_frame *frames, uint32_t n,
 			       h);
 		h = hash_bytes(&frames[i].lineno, sizeof(frames[i].lineno), h);
 	}
-	return h;
+	return finish(h);
 }
 
 static uint64_t interned_hash(const void *p)
@@ -160,11 +173,31 @@ void tm_snapshot_destroy(struct tm_snapshot *snap)
 	free(snap);
 }
 
-struct tm_error *tm_snapshot_add_trace(struct tm_snapshot *snap,
-				       uint32_t domain, uint64_t address,
-				       uint64_t size,
-				       const struct tm_frame *frames,
-				       uint32_t nframe, uint32_t total_nframe)
+// Append a trace whose traceback is already interned here.
+static struct tm_error *append(struct tm_snapshot *snap, uint32_t domain,
+			       uint64_t address, uint64_t size,
+			       const struct tm_frames *tb)
+{
+	if (snap->trace_count == snap->trace_capacity) {
+		size_t cap =
+			snap->trace_capacity ? snap->trace_capacity * 2 : 256;
+		struct tm_snapshot_trace *grown =
+			realloc(snap->traces, cap * sizeof(*grown));
+		if (!grown)
+			return &tm_enomem;
+		snap->traces = grown;
+		snap->trace_capacity = cap;
+	}
+	snap->traces[snap->trace_count++] =
+		(struct tm_snapshot_trace){ domain, address, size, tb };
+	return NULL;
+}
+
+// Intern frames whose filenames may belong to someone else.
+static struct tm_error *intern_frames(struct tm_snapshot *snap,
+				      const struct tm_frame *frames,
+				      uint32_t nframe, uint32_t total_nframe,
+				      const struct tm_frames **ret)
 {
 	struct tm_frame stack_frames[128];
 	struct tm_frame *local = stack_frames;
@@ -195,19 +228,50 @@ struct tm_error *tm_snapshot_add_trace(struct tm_snapshot *snap,
 		free(local);
 	if (!tb)
 		return err ? err : &tm_enomem;
-	if (snap->trace_count == snap->trace_capacity) {
-		size_t cap =
-			snap->trace_capacity ? snap->trace_capacity * 2 : 256;
-		struct tm_snapshot_trace *grown =
-			realloc(snap->traces, cap * sizeof(*grown));
+	*ret = tb;
+	return NULL;
+}
+
+struct tm_error *tm_snapshot_add_trace(struct tm_snapshot *snap,
+				       uint32_t domain, uint64_t address,
+				       uint64_t size,
+				       const struct tm_frame *frames,
+				       uint32_t nframe, uint32_t total_nframe)
+{
+	const struct tm_frames *tb;
+	struct tm_error *err =
+		intern_frames(snap, frames, nframe, total_nframe, &tb);
+
+	return err ? err : append(snap, domain, address, size, tb);
+}
+
+struct tm_error *tm_snapshot_copy_trace(struct tm_snapshot *snap,
+					const struct tm_snapshot_trace *trace,
+					struct tm_snapshot_memo *memo)
+{
+	uint64_t key = (uint64_t)(uintptr_t)trace->traceback;
+	const struct tm_frames *tb;
+	struct tm_error *err;
+	size_t slot;
+
+	if (!tm_hashmap_reserve(&memo->map))
+		return &tm_enomem;
+	if (tm_hashmap_find(&memo->map, key, &slot)) {
+		tb = memo->interned[memo->map.values[slot]];
+	} else {
+		const struct tm_frames **grown = realloc(
+			memo->interned, (memo->count + 1) * sizeof(*grown));
 		if (!grown)
 			return &tm_enomem;
-		snap->traces = grown;
-		snap->trace_capacity = cap;
+		memo->interned = grown;
+		if ((err = intern_frames(snap, trace->traceback->frames,
+					 trace->traceback->nframe,
+					 trace->traceback->total_nframe, &tb)))
+			return err;
+		tm_hashmap_put_at(&memo->map, slot, key, memo->count);
+		memo->interned[memo->count++] = tb;
 	}
-	snap->traces[snap->trace_count++] =
-		(struct tm_snapshot_trace){ domain, address, size, tb };
-	return NULL;
+	return append(snap, trace->domain, trace->address, trace->size, tb);
 }
 
 struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
@@ -217,6 +281,10 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 	// Inlined calls expand one return address into several frames.
 	enum { MAX_FRAMES = 1024 };
 	struct tm_frame *frames = malloc(MAX_FRAMES * sizeof(*frames));
+	// Traces share tracebacks: name and intern each table traceback once.
+	struct tm_hashmap done = { 0 };
+	const struct tm_frames **interned = NULL;
+	size_t interned_count = 0;
 	struct tm_snapshot *snap = NULL;
 	struct tm_error *err;
 	size_t n;
@@ -227,6 +295,17 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 	err = tm_snapshot_create(tm_table_info(table)->traceback_limit, &snap);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct tm_traceback *tb = traces[i].traceback;
+		size_t slot;
+		if (!tm_hashmap_reserve(&done)) {
+			err = &tm_enomem;
+			break;
+		}
+		if (tm_hashmap_find(&done, (uint64_t)(uintptr_t)tb, &slot)) {
+			err = append(snap, traces[i].domain, traces[i].address,
+				     traces[i].size,
+				     interned[done.values[slot]]);
+			continue;
+		}
 		uint32_t count = 0;
 		for (uint32_t k = 0; k < tb->nframe; k++) {
 			const struct tm_frame_info *f;
@@ -240,11 +319,26 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 		}
 		// The frames that inlining added count in the total too.
 		uint32_t total = tb->total_nframe + (count - tb->nframe);
-		err = tm_snapshot_add_trace(snap, traces[i].domain,
-					    traces[i].address, traces[i].size,
-					    frames, count, total);
+		const struct tm_frames *key;
+		const struct tm_frames **grown = realloc(
+			interned, (interned_count + 1) * sizeof(*grown));
+		if (!grown) {
+			err = &tm_enomem;
+			break;
+		}
+		interned = grown;
+		err = intern_frames(snap, frames, count, total, &key);
+		if (err)
+			break;
+		tm_hashmap_put_at(&done, slot, (uint64_t)(uintptr_t)tb,
+				  interned_count);
+		interned[interned_count++] = key;
+		err = append(snap, traces[i].domain, traces[i].address,
+			     traces[i].size, key);
 	}
 	free(frames);
+	free(interned);
+	tm_hashmap_deinit(&done);
 	if (err) {
 		tm_snapshot_destroy(snap);
 		return err;

@@ -5,6 +5,8 @@
 
 #include "tm/snapshot.h"
 
+#include "hashmap.h"
+
 // An interned traceback; `public` is what callers see.
 struct interned {
 	struct tm_frames public;
@@ -25,6 +27,12 @@ struct tm_snapshot {
 	struct ptr_set tracebacks; // struct interned *
 };
 
+struct tm_snapshot_memo {
+	struct tm_hashmap map; // source traceback -> index into interned
+	const struct tm_frames **interned;
+	size_t count;
+};
+
 // The interned traceback with these frames (most recent first) and total,
 // made if new.  NULL on out-of-memory.
 const struct tm_frames *tm_snapshot_intern(struct tm_snapshot *snap,
@@ -34,6 +42,12 @@ const struct tm_frames *tm_snapshot_intern(struct tm_snapshot *snap,
 
 // The snapshot's copy of @s; NULL on out-of-memory.
 const char *tm_snapshot_intern_string(struct tm_snapshot *snap, const char *s);
+
+// Copy @trace into @snap, its traceback interned there once per source
+// traceback (@memo maps source tracebacks to @snap's, by pointer).
+struct tm_error *tm_snapshot_copy_trace(struct tm_snapshot *snap,
+					const struct tm_snapshot_trace *trace,
+					struct tm_snapshot_memo *memo);
 
 // Compare two tracebacks as tracemalloc does: as tuples of (filename,
 // lineno), oldest frame first.
