@@ -179,13 +179,53 @@ static const char *die_name(Dwarf_Die *die)
 	return name;
 }
 
-static struct tm_frame_info make_frame(uint64_t pc, const char *file, int line,
-				       const char *function, const char *module)
+// @file as a path that does not depend on the reader's directory: a
+// relative name is taken from the compilation directory @comp_dir, and
+// "." and ".." are folded lexically.  Returns a new string or NULL.
+static char *absolute_file(const char *file, const char *comp_dir)
 {
+	if (!file || file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+		return file ? strdup(file) : NULL;
+	size_t n = strlen(comp_dir) + strlen(file) + 2;
+	char *joined = malloc(n), *out = malloc(n);
+	if (!joined || !out) {
+		free(joined);
+		free(out);
+		return strdup(file);
+	}
+	snprintf(joined, n, "%s/%s", comp_dir, file);
+	size_t len = 0;
+	for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			while (len > 0 && out[--len] != '/')
+				;
+			continue;
+		}
+		out[len++] = '/';
+		size_t k = strlen(part);
+		memcpy(out + len, part, k);
+		len += k;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	free(joined);
+	return out;
+}
+
+static struct tm_frame_info make_frame(uint64_t pc, const char *file, int line,
+				       const char *function, const char *module,
+				       const char *comp_dir)
+{
+	char *path = file ? absolute_file(file, comp_dir) : NULL;
+
 	// Without line information the module stands in for the file, with
 	// line 0; with no module either, "<unknown>" as in tracemalloc.
 	return (struct tm_frame_info){
-		.filename = dup_or_unknown(file ? file : module),
+		.filename = path ? path : dup_or_unknown(module),
 		.lineno = file && line > 0 ? (unsigned)line : 0,
 		.function = function_name(function),
 		.module = dup_or_unknown(module),
@@ -199,6 +239,7 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 	Dwarf_Addr at = pc ? pc - 1 : 0, bias = 0;
 	Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, at);
 	const char *file = NULL, *symbol = NULL, *module = NULL;
+	const char *comp_dir = NULL;
 	int line = 0;
 	struct tm_frame_info frames[MAX_INLINE + 1];
 	size_t n = 0;
@@ -213,10 +254,12 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);
 		Dwfl_Line *l = dwfl_module_getsrc(mod, at);
-		if (l)
+		if (l) {
 			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+			comp_dir = dwfl_line_comp_dir(l);
+		}
 	}
-	c->outer = make_frame(pc, file, line, symbol, module);
+	c->outer = make_frame(pc, file, line, symbol, module, comp_dir);
 
 	// The innermost function-like scope at the address.  If it is an
 	// inlined instance, the scopes that contain that instance (not those
@@ -245,7 +288,7 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 		    tag != DW_TAG_subprogram)
 			continue;
 		frames[n++] = make_frame(pc, here_file, here_line,
-					 die_name(&chain[i]), module);
+					 die_name(&chain[i]), module, comp_dir);
 		if (tag == DW_TAG_subprogram)
 			break;
 		Dwarf_Attribute attr;
@@ -262,7 +305,8 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 	free(chain);
 	// No scopes (no debug info): the one frame the symbol table gives.
 	if (n == 0)
-		frames[n++] = make_frame(pc, file, line, symbol, module);
+		frames[n++] =
+			make_frame(pc, file, line, symbol, module, comp_dir);
 	c->frames = malloc(n * sizeof(*c->frames));
 	if (!c->frames) {
 		// Out of memory: the one frame the symbol table gives.

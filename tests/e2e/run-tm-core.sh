@@ -6,6 +6,9 @@
 
 core=$top_builddir/analyzer/tm-core
 : "${PYTHON:=python3}"
+# Nothing may depend on being run from the build directory (source lines
+# are found from the directory each file was compiled in).
+cd /
 
 # expect_status STATUS STDERR_PATTERN CMD...: exit status and message.
 expect_status() {

@@ -12,7 +12,9 @@
 extern "C" {
 #endif
 
-/** What is known of one frame.  Without line information the filename is
+/** What is known of one frame.  A filename recorded relative to the
+ * directory it was compiled in is given from that directory, so it names
+ * the file wherever the reader runs.  Without line information the filename is
  * the module's path and the line 0; unknown parts are "<unknown>", as in
  * tracemalloc.  Strings are borrowed from the symbolizer. */
 struct tm_frame_info {
