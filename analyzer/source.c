@@ -5,6 +5,8 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,46 @@ static struct tm_error *locate(struct opened *o, const char *core, int pid,
 	tm_error_destroy(err);
 	o->located_by = "scan";
 	return tm_locate_scan(o->src, base, NULL);
+}
+
+// The state letter of process @pid (R, S, T, ...), or 0.
+static char process_state(int pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	// The name is in parentheses and may hold anything: skip past it.
+	const char *end = strrchr(buf, ')');
+	return end && end[1] == ' ' ? end[2] : 0;
+}
+
+// Stop @pid for a consistent read; true if we stopped it (and must
+// resume it).  A process that is already stopped stays as it is.
+static bool stop_process(int pid)
+{
+	if (process_state(pid) == 't' || process_state(pid) == 'T')
+		return false;
+	if (kill(pid, SIGSTOP) < 0) {
+		fprintf(stderr,
+			"tm-core: warning: cannot stop process %d (%s); "
+			"reading it while it runs\n",
+			pid, strerror(errno));
+		return false;
+	}
+	// Wait (at most 2 s) until every thread has stopped.
+	for (int i = 0; i < 2000; i++) {
+		char state = process_state(pid);
+		if (state == 'T' || state == 0)
+			break;
+		usleep(1000);
+	}
+	return true;
 }
 
 static int failed(struct tm_error *err)
@@ -104,13 +146,22 @@ int source_open(const char *path, int pid, struct opened *o)
 	} else {
 		o->kind = "process";
 		snprintf(o->name, sizeof(o->name), "%d", pid);
-		if ((err = tm_source_pid_create(pid, &o->src)) ||
-		    (err = locate(o, NULL, pid, &base)))
+		// Stopped only while the table is found and read, so that no
+		// thread changes it half-way through.
+		bool stopped = stop_process(pid);
+		err = tm_source_pid_create(pid, &o->src);
+		if (!err)
+			err = locate(o, NULL, pid, &base);
+		if (!err)
+			err = tm_table_decode(o->src, base, &o->table);
+		if (stopped)
+			kill(pid, SIGCONT);
+		if (err)
 			return failed(err);
 	}
 	size_t nmod;
 	o->base = base;
-	if ((err = tm_table_decode(o->src, base, &o->table)))
+	if (!o->table && (err = tm_table_decode(o->src, base, &o->table)))
 		return failed(err);
 	const struct tm_module *mods = tm_table_modules(o->table, &nmod);
 	if ((err = tm_symbolizer_create_modules(mods, nmod, &o->sym)) ||

@@ -16,3 +16,28 @@ kill -0 $pid 2>/dev/null || {
 expect_exactly "$tmp/table" 1 "^table .* pid=$pid "
 expect_exactly "$tmp/table" 1000 '^trace domain=0 size=7777 .* frames=sleeper_block;main;'
 kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+
+# tm-core stops a process for the moment it reads it: reads of 8 threads
+# churning allocations are consistent (an operation caught in flight is
+# counted, never an inconsistent shard), and the process runs on after.
+core=$top_builddir/analyzer/tm-core
+TRACEMALLOC=4 LD_PRELOAD="$runtime" "$programs/churn" 8 >"$tmp/churn" &
+churn=$!
+trap 'kill -9 $pid $churn 2>/dev/null || true; rm -rf "$tmp"' EXIT
+wait_for "$tmp/churn" truth
+for i in $(seq 20); do
+	"$core" status --pid $churn --json >"$tmp/status" 2>/dev/null ||
+		fail "tm-core status --pid failed"
+	grep -q '"shards_inconsistent":0,' "$tmp/status" ||
+		fail "inconsistent read: $(cat "$tmp/status")"
+done
+state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$churn/status)
+[ "$state" = R ] || [ "$state" = S ] || fail "churn left in state $state"
+# A process already stopped (by a debugger, say) is left stopped.
+kill -STOP $churn
+sleep 0.2
+"$core" status --pid $churn >/dev/null 2>&1 || fail "status of a stopped process"
+state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$churn/status)
+[ "$state" = T ] || fail "a stopped process was resumed (state $state)"
+kill -9 $churn
