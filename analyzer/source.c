@@ -4,7 +4,11 @@
 #include "exit.h"
 
 #include <elf.h>
+#include <elfutils/libdwelf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -71,6 +75,62 @@ static bool stop_process(int pid)
 		usleep(1000);
 	}
 	return true;
+}
+
+static int failed(struct tm_error *err);
+
+const char *source_exe;
+
+// The symbolizer, with --exe standing in for the module of its build-id.
+static int make_symbolizer(struct opened *o)
+{
+	size_t n;
+	const struct tm_module *mods = tm_table_modules(o->table, &n);
+	struct tm_module *copy = NULL;
+	struct tm_error *err;
+	// Modules are reported by absolute path; libdwfl copies it.
+	char *exe = NULL;
+
+	if (source_exe) {
+		exe = realpath(source_exe, NULL);
+		const void *id = NULL;
+		ssize_t len = -1;
+		int fd = open(source_exe, O_RDONLY | O_CLOEXEC);
+		elf_version(EV_CURRENT);
+		Elf *elf =
+			fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+		if (elf)
+			len = dwelf_elf_gnu_build_id(elf, &id);
+		copy = malloc((n ? n : 1) * sizeof(*copy));
+		size_t matched = 0;
+		for (size_t i = 0; copy && i < n; i++) {
+			copy[i] = mods[i];
+			if (len > 0 && mods[i].build_id_len == (size_t)len &&
+			    memcmp(mods[i].build_id, id, (size_t)len) == 0) {
+				copy[i].path = exe;
+				matched++;
+			}
+		}
+		elf_end(elf);
+		if (fd >= 0)
+			close(fd);
+		if (!copy || !matched || !exe) {
+			free(copy);
+			free(exe);
+			fprintf(stderr, "tm-core: --exe %s: %s\n", source_exe,
+				fd < 0	   ? "cannot open it"
+				: len <= 0 ? "it has no build-id"
+					   : "its build-id matches no module "
+					     "in the table; it is not the "
+					     "program that was traced");
+			return EXIT_USAGE;
+		}
+		mods = copy;
+	}
+	err = tm_symbolizer_create_modules(mods, n, &o->sym);
+	free(copy);
+	free(exe);
+	return err ? failed(err) : EXIT_DONE;
 }
 
 static int failed(struct tm_error *err)
@@ -159,13 +219,13 @@ int source_open(const char *path, int pid, struct opened *o)
 		if (err)
 			return failed(err);
 	}
-	size_t nmod;
 	o->base = base;
 	if (!o->table && (err = tm_table_decode(o->src, base, &o->table)))
 		return failed(err);
-	const struct tm_module *mods = tm_table_modules(o->table, &nmod);
-	if ((err = tm_symbolizer_create_modules(mods, nmod, &o->sym)) ||
-	    (err = tm_snapshot_from_table(o->table, o->sym, &o->snapshot)))
+	int status = make_symbolizer(o);
+	if (status)
+		return status;
+	if ((err = tm_snapshot_from_table(o->table, o->sym, &o->snapshot)))
 		return failed(err);
 	return EXIT_DONE;
 }

@@ -18,6 +18,10 @@ struct opened {
 	struct tm_snapshot *snapshot;
 };
 
+// --exe: a file to name frames from for the module with its build-id (the
+// program moved since the trace was taken).  NULL if not given.
+extern const char *source_exe;
+
 // Open @path, or process @pid when @path is NULL.  On failure print one
 // line on stderr and return the exit status; else 0.
 int source_open(const char *path, int pid, struct opened *ret);

@@ -29,6 +29,9 @@ static void usage(FILE *out)
 	      "      every trace as JSON, or the table into FILE, which every\n"
 	      "      command reads as a SOURCE\n"
 	      "\n"
+	      "--exe FILE, with any command: name the frames of the module\n"
+	      "with FILE's build-id from FILE (the program moved).\n"
+	      "\n"
 	      "exit status: 0 done, 1 bad usage, 2 the source cannot be read\n"
 	      "or holds no trace table, 3 the table is there but unreadable.\n",
 	      out);
@@ -72,6 +75,18 @@ void json_source(struct json *j, const struct opened *o)
 
 int main(int argc, char **argv)
 {
+	// --exe FILE applies to every command: take it out here.
+	int kept = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--exe") && i + 1 < argc)
+			source_exe = argv[++i];
+		else if (!strncmp(argv[i], "--exe=", 6))
+			source_exe = argv[i] + 6;
+		else
+			argv[kept++] = argv[i];
+	}
+	argc = kept;
+	argv[argc] = NULL;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -216,3 +216,22 @@ sed -n '3,6p' "$tmp/inproc" >"$tmp/a"
 sed -n '2,5p' "$tmp/outproc" >"$tmp/b"
 [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" ||
 	fail "in-process and tm-core differ: $(diff "$tmp/a" "$tmp/b")"
+
+# --exe: the traced program moved away; naming it by its new path brings
+# its frames back, matched by build-id.  A different program is refused.
+cp "$programs/sleeper" "$tmp/moving"
+TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/moved.%p LD_PRELOAD="$runtime" \
+	"$tmp/moving" >"$tmp/moving.out" &
+pid=$!
+wait_for "$tmp/moving.out" ready
+kill -9 $pid; wait $pid 2>/dev/null || true
+mv "$tmp/moving" "$tmp/moved-here"
+moved=$(ls "$tmp"/moved.*)
+expect_status 0 '' "$core" analyze "$moved" --top 1
+! grep -q 'sleeper\.c' "$tmp/out" || fail "named without the binary?"
+expect_status 0 '' "$core" analyze "$moved" --top 1 --exe "$tmp/moved-here"
+grep -q 'sleeper\.c:[0-9]*: size=7595 KiB, count=1000' "$tmp/out" ||
+	fail "--exe: $(cat "$tmp/out")"
+expect_status 1 'its build-id matches no module in the table' \
+	"$core" analyze "$moved" --exe "$programs/frames"
+expect_status 1 'cannot open it' "$core" analyze "$moved" --exe "$tmp/none"
