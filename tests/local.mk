@@ -47,6 +47,13 @@ tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_fuzz_fuzz_decode_LDFLAGS = $(ASAN_FLAGS)
 tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
 
+check_PROGRAMS += tests/fuzz/fuzz_core
+tests_fuzz_fuzz_core_SOURCES = tests/fuzz/fuzz_core.c $(READER_SOURCES)
+tests_fuzz_fuzz_core_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_fuzz_fuzz_core_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS) $(LIBDW_CFLAGS)
+tests_fuzz_fuzz_core_LDFLAGS = $(ASAN_FLAGS)
+tests_fuzz_fuzz_core_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
+
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
 check_PROGRAMS += tests/unit/test_runtime
@@ -135,6 +142,7 @@ E2E_TESTS = \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-fuzz.sh \
+	tests/e2e/run-fuzz-core.sh \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
