@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 // tracemalloc.py's _format_size(): three significant digits once past
 // 10 KiB, whole bytes below.
@@ -69,4 +71,63 @@ int tm_format_statistic_diff(char *buf, size_t cap,
 	tm_format_size(average, sizeof(average),
 		       (double)diff->size / (double)diff->count, false);
 	return n + snprintf(buf + n, cap - (size_t)n, ", average=%s", average);
+}
+
+// Line @lineno of @path without leading and trailing whitespace (Python's
+// str.strip()), into @buf; false if the file or the line is not there.
+static bool source_line(const char *path, unsigned lineno, char *buf,
+			size_t cap)
+{
+	FILE *f = lineno ? fopen(path, "r") : NULL;
+	unsigned at = 1;
+	int c;
+
+	if (!f)
+		return false;
+	while (at < lineno && (c = fgetc(f)) != EOF)
+		if (c == '\n')
+			at++;
+	bool found = at == lineno && fgets(buf, (int)cap, f);
+	fclose(f);
+	if (!found)
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	size_t start = strspn(buf, " \t\r\v\f"), end = strlen(buf);
+	while (end > start && strchr(" \t\r\v\f", buf[end - 1]))
+		end--;
+	memmove(buf, buf + start, end - start);
+	buf[end - start] = '\0';
+	return buf[0] != '\0';
+}
+
+char *tm_traceback_format(const struct tm_frames *tb, bool limited, int limit,
+			  bool most_recent_first)
+{
+	// In tracemalloc's order (oldest first) frame i is frames[n - 1 - i];
+	// pick the slice [first, last) of that order.
+	long n = tb->nframe, first = 0, last = n;
+	char *text = NULL, line[1024];
+	size_t size = 0;
+
+	// Python's self[-limit:] and self[:limit]; self[:0] is empty.
+	if (limited) {
+		if (limit > 0)
+			first = n - limit > 0 ? n - limit : 0;
+		else
+			last = limit < 0 && n + limit > 0 ? n + limit : 0;
+	}
+	FILE *out = open_memstream(&text, &size);
+	if (!out)
+		return NULL;
+	bool any = false;
+	for (long k = 0; k < last - first; k++) {
+		long i = most_recent_first ? last - 1 - k : first + k;
+		const struct tm_frame *f = &tb->frames[n - 1 - i];
+		fprintf(out, "%s  File \"%s\", line %u", any ? "\n" : "",
+			f->filename, f->lineno);
+		any = true;
+		if (source_line(f->filename, f->lineno, line, sizeof(line)))
+			fprintf(out, "\n    %s", line);
+	}
+	return fclose(out) == 0 ? text : (free(text), NULL);
 }

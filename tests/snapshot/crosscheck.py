@@ -4,7 +4,8 @@
 Generates random pairs of snapshots, feeds the same traces to tm-stats and
 to tracemalloc.Snapshot, and requires identical statistics and differences,
 line for line, for every key type, cumulative or not; and the same again
-after filter_traces() with random Filters and DomainFilters.
+after filter_traces() with random Filters and DomainFilters; and
+Traceback.format() of every trace with limits and orders in turn.
 
     crosscheck.py TM_STATS [ROUNDS] [SEED]
 """
@@ -104,6 +105,14 @@ def expected(old_traces, new_traces, filters=None):
                           new.compare_to(old, key, bool(cumulative))]
             except ValueError:
                 lines.append("error")
+    # Traceback.format of each trace, with limits and orders in turn.
+    lines.append("== format")
+    for i, trace in enumerate(new.traces):
+        limits = [0, 1, 2, 3, -1, -2]
+        limit = limits[i % 6] if i % 7 != 6 else None
+        text = "\n".join(trace.traceback.format(
+            limit=limit, most_recent_first=bool(i % 2)))
+        lines += text.split("\n")
     return lines
 
 

@@ -143,6 +143,18 @@ int main(int argc, char **argv)
 			free(diffs);
 		}
 	}
+	// Traceback.format of each trace, with limits and orders in turn.
+	static const int limits[] = { 0, 1, 2, 3, -1, -2 };
+	size_t n;
+	const struct tm_snapshot_trace *traces = tm_snapshot_traces(now, &n);
+	printf("== format\n");
+	for (size_t i = 0; i < n; i++) {
+		bool limited = i % 7 != 6;
+		char *lines = tm_traceback_format(traces[i].traceback, limited,
+						  limits[i % 6], i % 2);
+		printf("%s\n", lines ? lines : "error");
+		free(lines);
+	}
 	tm_snapshot_destroy(old);
 	tm_snapshot_destroy(now);
 	return 0;

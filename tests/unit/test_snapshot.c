@@ -5,7 +5,9 @@
 
 #include "tm/snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static struct tm_snapshot *make(void)
 {
@@ -105,6 +107,42 @@ static void test_format_size_units(void **state)
 			    "909 TiB");
 }
 
+// Source lines come from readable files, stripped as Python strips them.
+static void test_format_with_source_lines(void **state)
+{
+	char path[] = "/tmp/tm-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char text[] = "first\n\t  second line  \r\n\nfourth\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	// Most recent first: line 4, then 3 (empty: no source), then 2.
+	const struct tm_frame frames[] = {
+		{ path, 4 },
+		{ path, 3 },
+		{ path, 2 },
+		{ "/no/such.c", 9 },
+	};
+	struct tm_frames tb = { 4, 4, frames };
+	char *lines = tm_traceback_format(&tb, true, 3, true);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "  File \"%s\", line 4\n    fourth\n"
+		 "  File \"%s\", line 3\n"
+		 "  File \"%s\", line 2\n    second line",
+		 path, path, path);
+	assert_string_equal(lines, want);
+	free(lines);
+	// No limit, oldest first: the missing file has no source line.
+	lines = tm_traceback_format(&tb, false, 0, false);
+	assert_non_null(strstr(lines, "  File \"/no/such.c\", line 9\n  File"));
+	free(lines);
+	lines = tm_traceback_format(&tb, true, 0, false);
+	assert_string_equal(lines, "");
+	free(lines);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_frame_and_text),
 		cmocka_unit_test(test_diff_of_vanished_and_new_lines),
 		cmocka_unit_test(test_format_size_units),
+		cmocka_unit_test(test_format_with_source_lines),
 	};
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
 }

@@ -128,6 +128,17 @@ TM_PUBLIC struct tm_error *tm_snapshot_filter(const struct tm_snapshot *snap,
 					      size_t count,
 					      struct tm_snapshot **ret);
 
+/**
+ * Traceback.format(limit, most_recent_first): lines '  File "a.c", line 42'
+ * each followed by '    <source line>' when the file is readable.  With
+ * @limited, @limit > 0 keeps the @limit most recent frames, @limit < 0
+ * drops the -@limit most recent ones and 0 keeps none, as tracemalloc
+ * does; the order is oldest first unless @most_recent_first.  Returns the lines joined with
+ * "\n" (empty for no lines), or NULL when out of memory; caller frees.
+ */
+TM_PUBLIC char *tm_traceback_format(const struct tm_frames *tb, bool limited,
+				    int limit, bool most_recent_first);
+
 /** tracemalloc's _format_size(): "126 B", "4855 KiB", "+1.5 MiB".  Writes
  * at most @cap bytes into @buf and returns it. */
 TM_PUBLIC char *tm_format_size(char *buf, size_t cap, double size, bool sign);
