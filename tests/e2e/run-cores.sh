@@ -5,6 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 
 core=$top_builddir/analyzer/tm-core
+: "${PYTHON:=python3}"
 command -v gcore >/dev/null || skip "no gcore"
 
 # start_sleeper PROGRAM: run it traced in $tmp, set $pid, wait until ready.
@@ -63,6 +64,45 @@ check_core "$tmp/gcore.$pid" \
 	'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$'
 grep -q '"located_by":"scan"' "$tmp/status" || fail "$(cat "$tmp/status")"
 rm -f "$tmp"/gcore.*
+
+# A threaded program, caught by gcore while 8 threads allocate: the core
+# decodes with nothing worse than operations in flight.
+TRACEMALLOC=4 LD_PRELOAD="$runtime" "$programs/churn" 8 >"$tmp/churn" &
+pid=$!
+wait_for "$tmp/churn" truth
+sleep 0.3
+gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
+kill -9 $pid; wait $pid 2>/dev/null || true
+"$core" status "$tmp/gcore.$pid" --json >"$tmp/status" 2>/dev/null ||
+	fail "status of the threaded core"
+grep -q '"shards_unreadable":0,"shards_inconsistent":0,"traces_bad":0,"bytes_unreadable":0' "$tmp/status" ||
+	fail "threaded core: $(cat "$tmp/status")"
+"$core" analyze "$tmp/gcore.$pid" --top 1 >"$tmp/analyze" 2>/dev/null
+grep -q 'churn\.c:[0-9]*: size=' "$tmp/analyze" || fail "$(cat "$tmp/analyze")"
+rm -f "$tmp"/gcore.*
+
+# A program we did not write: Debian's python3 holding 200,000 strings.
+if [ -x /usr/bin/python3 ]; then
+	PYTHONMALLOC=malloc TRACEMALLOC=8 LD_PRELOAD="$runtime" /usr/bin/python3 -c '
+import sys, time
+keep = [str(i) * 3 for i in range(200000)]
+print("ready", flush=True)
+time.sleep(120)
+' >"$tmp/py" &
+	pid=$!
+	wait_for "$tmp/py" ready
+	gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore of python3 failed"
+	kill -9 $pid; wait $pid 2>/dev/null || true
+	"$core" status "$tmp/gcore.$pid" --json >"$tmp/status" 2>/dev/null ||
+		fail "status of python3's core"
+	"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["table"]["traces"] >= 200000, d["table"]
+assert d["damage"]["shards_inconsistent"] == 0, d["damage"]
+' "$tmp/status" || fail "python3 core: $(cat "$tmp/status")"
+	rm -f "$tmp"/gcore.*
+fi
 
 # A core from the kernel: the program dies of SIGSEGV.
 case $(cat /proc/sys/kernel/core_pattern) in
