@@ -49,6 +49,12 @@ struct boot_header {
 
 static void *boot_alloc(size_t size, size_t align)
 {
+	// As the real functions do: an alignment that is not a power of two
+	// is refused.
+	if (align & (align - 1)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (align < 16)
 		align = 16;
 	for (;;) {
@@ -216,8 +222,12 @@ TM_PUBLIC TM_RUNTIME_TEXT void *reallocarray(void *p, size_t count, size_t size)
 TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 					     size_t size)
 {
-	if (!ready())
+	if (!ready()) {
+		if (!align || (align & (align - 1)) ||
+		    align % sizeof(void *) != 0)
+			return EINVAL;
 		return (*ret = boot_alloc(size, align)) ? 0 : ENOMEM;
+	}
 	if (!tracing() || !tm_guard_enter())
 		return real_posix_memalign(ret, align, size);
 	int err = real_posix_memalign(ret, align, size);
