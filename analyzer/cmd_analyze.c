@@ -58,9 +58,7 @@ int cmd_analyze(int argc, char **argv)
 		json_uint(&j, "version", 1);
 		json_string(&j, "command", "analyze");
 		json_source(&j, &o);
-		json_string(&j, "key", key_names[opt.key]);
-		json_bool(&j, "cumulative", opt.cumulative);
-		json_uint(&j, "groups", count);
+		json_grouping(&j, &opt, count);
 		json_begin_array(&j, "statistics");
 		for (size_t i = 0; i < shown; i++) {
 			json_begin_object(&j, NULL);

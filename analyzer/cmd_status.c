@@ -1,28 +1,18 @@
 // cmd_status.c: tm-core status: what a table holds.
 #include "commands.h"
 #include "exit.h"
+#include "options.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	int pid = 0, json = 0, c;
+	int pid;
+	bool json;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (c == 'p')
-			pid = atoi(optarg);
-		else if (c == 'j')
-			json = 1;
-		else
-			return EXIT_USAGE;
-	}
+	if (source_options(argc, argv, &pid, &json))
+		return EXIT_USAGE;
 	const char *path = optind < argc ? argv[optind] : NULL;
 	if ((path != NULL) == (pid > 0) || optind + (path ? 1 : 0) != argc) {
 		fprintf(stderr, "tm-core status: give one SOURCE: a file or "

@@ -2,6 +2,7 @@
 // address, and where it was allocated.
 #include "commands.h"
 #include "exit.h"
+#include "options.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -33,53 +34,14 @@ static const struct tm_trace *containing(const struct tm_table *table,
 	return best;
 }
 
-// Line @lineno of @path, stripped, or NULL (tracemalloc shows the source
-// line when the file is readable).
-static const char *source_line(const char *path, unsigned lineno)
-{
-	static char line[1024];
-	FILE *f;
-
-	if (!lineno || !(f = fopen(path, "r")))
-		return NULL;
-	unsigned at = 0;
-	const char *found = NULL;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strchr(line, '\n') && !feof(f)) {
-			// A line longer than the buffer: skip the rest.
-			int c;
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
-		}
-		if (++at == lineno) {
-			found = line + strspn(line, " \t");
-			line[strcspn(line, "\n")] = '\0';
-			break;
-		}
-	}
-	fclose(f);
-	return found && *found ? found : NULL;
-}
-
 int cmd_traceback(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	int pid = 0, json = 0, c;
+	int pid;
+	bool json;
 	char *end;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (c == 'p')
-			pid = atoi(optarg);
-		else if (c == 'j')
-			json = 1;
-		else
-			return EXIT_USAGE;
-	}
+	if (source_options(argc, argv, &pid, &json))
+		return EXIT_USAGE;
 	int positional = argc - optind;
 	if (positional != (pid > 0 ? 1 : 2)) {
 		fprintf(stderr, "tm-core traceback: give SOURCE ADDR (or "
@@ -162,9 +124,9 @@ int cmd_traceback(int argc, char **argv)
 				printf("  File \"%s\", line %u, in %s\n",
 				       f[e].filename, f[e].lineno,
 				       f[e].function);
-				const char *src =
-					source_line(f[e].filename, f[e].lineno);
-				if (src)
+				char src[1024];
+				if (tm_source_line(f[e].filename, f[e].lineno,
+						   src, sizeof(src)))
 					printf("    %s\n", src);
 			}
 		}

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "exit.h"
+#include "json.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -129,5 +130,35 @@ int view_options_parse(struct view_options *o, const char *verb, int argc,
 			(struct tm_filter){ true, NULL, -1, false, domain };
 	o->sources = argv + optind;
 	o->source_count = argc - optind;
+	return 0;
+}
+
+void json_grouping(struct json *j, const struct view_options *o, size_t groups)
+{
+	json_string(j, "key", key_names[o->key]);
+	json_bool(j, "cumulative", o->cumulative);
+	json_uint(j, "groups", groups);
+}
+
+int source_options(int argc, char **argv, int *pid, bool *json)
+{
+	static const struct option options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	int c;
+
+	*pid = 0;
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (c == 'p')
+			*pid = atoi(optarg);
+		else if (c == 'j')
+			*json = true;
+		else
+			return EXIT_USAGE;
+	}
 	return 0;
 }

@@ -26,4 +26,13 @@ extern const char *const key_names[3];
 int view_options_parse(struct view_options *o, const char *verb, int argc,
 		       char **argv);
 
+struct json;
+
+// The "key", "cumulative" and "groups" members of analyze and diff.
+void json_grouping(struct json *j, const struct view_options *o, size_t groups);
+
+// The options of status and traceback: --pid and --json.  Returns 0 (with
+// optind at the first positional argument) or EXIT_USAGE.
+int source_options(int argc, char **argv, int *pid, bool *json);
+
 #endif // TM_CORE_OPTIONS_H

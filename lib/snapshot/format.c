@@ -73,10 +73,7 @@ int tm_format_statistic_diff(char *buf, size_t cap,
 	return n + snprintf(buf + n, cap - (size_t)n, ", average=%s", average);
 }
 
-// Line @lineno of @path without leading and trailing whitespace (Python's
-// str.strip()), into @buf; false if the file or the line is not there.
-static bool source_line(const char *path, unsigned lineno, char *buf,
-			size_t cap)
+bool tm_source_line(const char *path, unsigned lineno, char *buf, size_t cap)
 {
 	FILE *f = lineno ? fopen(path, "r") : NULL;
 	unsigned at = 1;
@@ -126,7 +123,7 @@ char *tm_traceback_format(const struct tm_frames *tb, bool limited, int limit,
 		fprintf(out, "%s  File \"%s\", line %u", any ? "\n" : "",
 			f->filename, f->lineno);
 		any = true;
-		if (source_line(f->filename, f->lineno, line, sizeof(line)))
+		if (tm_source_line(f->filename, f->lineno, line, sizeof(line)))
 			fprintf(out, "\n    %s", line);
 	}
 	return fclose(out) == 0 ? text : (free(text), NULL);

@@ -20,15 +20,10 @@ static uint64_t hash_bytes(const void *data, size_t n, uint64_t h)
 }
 
 // FNV's low bits depend only on the inputs' low bits, and the sets use the
-// low bits: mix every bit into them first (murmur3's finalizer).
+// low bits: mix every bit into them first.
 static uint64_t finish(uint64_t h)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return tm_mix64(h);
 }
 
 // Find the slot of @key in @set by @hash and @equal; an empty slot if absent.

@@ -5,10 +5,7 @@
 
 static size_t slot_of(uint64_t key, size_t capacity)
 {
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return (size_t)key & (capacity - 1);
+	return (size_t)tm_mix64(key) & (capacity - 1);
 }
 
 bool tm_hashmap_reserve(struct tm_hashmap *m)

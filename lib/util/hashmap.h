@@ -7,6 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Mix every bit of @x into every bit of the result (murmur3's finalizer),
+// for hashes whose low bits are used as an index.
+static inline uint64_t tm_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 struct tm_hashmap {
 	uint64_t *keys; // 0 marks an empty slot
 	size_t *values;

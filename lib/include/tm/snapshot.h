@@ -139,6 +139,12 @@ TM_PUBLIC struct tm_error *tm_snapshot_filter(const struct tm_snapshot *snap,
 TM_PUBLIC char *tm_traceback_format(const struct tm_frames *tb, bool limited,
 				    int limit, bool most_recent_first);
 
+/** Line @lineno of file @path without leading and trailing whitespace (as
+ * Python's str.strip() leaves it) into @buf; false if the file or the line
+ * is not there or the line is blank. */
+TM_PUBLIC bool tm_source_line(const char *path, unsigned lineno, char *buf,
+			      size_t cap);
+
 /** tracemalloc's _format_size(): "126 B", "4855 KiB", "+1.5 MiB".  Writes
  * at most @cap bytes into @buf and returns it. */
 TM_PUBLIC char *tm_format_size(char *buf, size_t cap, double size, bool sign);
