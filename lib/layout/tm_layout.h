@@ -29,7 +29,7 @@
 // the preamble changes; readers refuse any other major.  The minor version
 // grows when fields or record types are added; older readers ignore them.
 #define TM_LAYOUT_VERSION_MAJOR 1
-#define TM_LAYOUT_VERSION_MINOR 0
+#define TM_LAYOUT_VERSION_MINOR 1
 
 // Regions start page aligned; the magic scan looks at these boundaries.
 #define TM_LAYOUT_PAGE_SIZE 4096
@@ -107,8 +107,9 @@ struct tm_field_desc {
 	X(uint64_t, untraced) /* blocks not recorded: table full */            \
 	X(uint32_t, shard_count)                                               \
 	X(uint32_t, module_count)                                              \
-	X(uint64_t, shards)  /* offset of shard records */                     \
-	X(uint64_t, modules) /* offset of the newest module record */
+	X(uint64_t, shards)   /* offset of shard records */                    \
+	X(uint64_t, modules)  /* offset of the newest module record */         \
+	X(uint64_t, released) /* of `used`, bytes given back (1.1) */
 
 // "shard": traces live in shard_count open-addressing tables.  A writer holds
 // `lock` while it changes the shard and keeps `seq` odd meanwhile, so a frozen

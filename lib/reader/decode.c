@@ -285,7 +285,10 @@ static void fill_info(struct tm_table *t, const struct tm_schema *s,
 	info->epoch = tm_field(s, TM_RECORD_HEADER, HEADER_epoch, h);
 	info->peak_size = tm_field(s, TM_RECORD_HEADER, HEADER_peak_size, h);
 	info->untraced = tm_field(s, TM_RECORD_HEADER, HEADER_untraced, h);
-	info->memory_size = tm_field(s, TM_RECORD_HEADER, HEADER_used, h);
+	// Tables before 1.1 do not say what they gave back (0 then).
+	uint64_t used = tm_field(s, TM_RECORD_HEADER, HEADER_used, h);
+	uint64_t released = tm_field(s, TM_RECORD_HEADER, HEADER_released, h);
+	info->memory_size = released <= used ? used - released : used;
 	uint64_t w = tm_field(s, TM_RECORD_HEADER, HEADER_writer, h);
 	if (w && w < im->size && tm_image_ok(im, w, 1)) {
 		uint64_t n = 0;

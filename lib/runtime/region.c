@@ -240,6 +240,14 @@ uint64_t tm_region_alloc(struct tm_region *region, size_t size, size_t align)
 	return offset;
 }
 
+// Readers report the table's resident size as used - released.
+static void publish_released(struct tm_region *region)
+{
+	struct tm_header_rec *header =
+		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
+	__atomic_store_n(&header->released, region->released, __ATOMIC_RELAXED);
+}
+
 // Blocks of a page or more own whole pages, so that giving one back to the
 // kernel (which works in pages) never touches its neighbour.
 static size_t footprint(size_t size)
@@ -259,8 +267,10 @@ uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 	tm_spin_lock(&region->lock);
 	if (free->count) {
 		offset = free->blocks[--free->count];
-		if (paged)
+		if (paged) {
 			region->released -= bytes;
+			publish_released(region);
+		}
 	} else {
 		offset = bump_locked(region, bytes,
 				     paged ? TM_LAYOUT_PAGE_SIZE : 64);
@@ -289,8 +299,10 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 				  (off_t)offset, (off_t)bytes);
 	}
 	tm_spin_lock(&region->lock);
-	if (paged)
+	if (paged) {
 		region->released += bytes;
+		publish_released(region);
+	}
 	if (free->count < TM_REGION_FREE_BLOCKS)
 		free->blocks[free->count++] = offset;
 	tm_spin_unlock(&region->lock);
@@ -322,6 +334,7 @@ void tm_region_reset(struct tm_region *region, size_t keep)
 	}
 	region->used = keep;
 	region->released = 0;
+	publish_released(region);
 	memset(region->free_lists, 0, sizeof(region->free_lists));
 	struct tm_header_rec *header =
 		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);

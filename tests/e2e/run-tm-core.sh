@@ -108,7 +108,8 @@ fi
 head -c 100 "$trace" >"$tmp/truncated"
 expect_status 3 'damaged' "$core" status "$tmp/truncated"
 cp "$trace" "$tmp/newer"
-printf '\002' | dd of="$tmp/newer" bs=1 seek=12 conv=notrunc 2>/dev/null
+# version_major 2, version_minor 0 (two 16-bit fields at offset 12)
+printf '\002\000\000\000' | dd of="$tmp/newer" bs=1 seek=12 conv=notrunc 2>/dev/null
 expect_status 3 'layout 2.0 is newer than this reader (reads 1.x); upgrade tm' \
 	"$core" status "$tmp/newer"
 

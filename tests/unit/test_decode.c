@@ -190,12 +190,43 @@ static void sample(struct builder *b)
 	build_sample(b, records, false);
 }
 
+// A version 1.0 header has no `released`: the table's size is all it used.
+static void test_header_of_version_1_0(void **state)
+{
+	struct tb_record records[TM_RECORD_TYPE_COUNT];
+	struct builder b;
+
+	builder_default_records(records);
+	for (unsigned f = 0; records[TM_RECORD_HEADER].fields[f].name; f++)
+		if (!strcmp(records[TM_RECORD_HEADER].fields[f].name,
+			    "released"))
+			records[TM_RECORD_HEADER].fields[f].name = NULL;
+	build_sample(&b, records, false);
+	builder_put(&b, offsetof(struct tm_preamble, version_minor), 2, 0);
+	struct tm_table *t = decode_buffer(&b, b.used);
+	check_sample(t);
+	assert_int_equal(tm_table_info(t)->version_minor, 0);
+	assert_int_equal(tm_table_info(t)->memory_size, b.used);
+	tm_table_destroy(t);
+	builder_deinit(&b);
+
+	// And a 1.1 header that says half of it went back to the kernel.
+	builder_default_records(records);
+	build_sample(&b, records, false);
+	builder_set(&b, TM_RECORD_HEADER, b.header, "released", b.used / 2);
+	t = decode_buffer(&b, b.used);
+	assert_int_equal(tm_table_info(t)->memory_size, b.used - b.used / 2);
+	tm_table_destroy(t);
+	builder_deinit(&b);
+}
+
 static void test_refuses_newer_major(void **state)
 {
 	struct builder b;
 
 	sample(&b);
 	builder_put(&b, offsetof(struct tm_preamble, version_major), 2, 2);
+	builder_put(&b, offsetof(struct tm_preamble, version_minor), 2, 0);
 	assert_tm_err(try_decode(&b, b.used), TM_ERR_VERSION,
 		      "layout 2.0 is newer than this reader (reads 1.x)");
 	builder_put(&b, offsetof(struct tm_preamble, version_major), 2, 0);
@@ -488,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_other_byte_order),
 		cmocka_unit_test(test_unknown_layout),
 		cmocka_unit_test(test_missing_optional_fields),
+		cmocka_unit_test(test_header_of_version_1_0),
 		cmocka_unit_test(test_refuses_newer_major),
 		cmocka_unit_test(test_bad_magic_and_order),
 		cmocka_unit_test(test_too_short_for_preamble),
