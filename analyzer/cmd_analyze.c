@@ -53,11 +53,7 @@ int cmd_analyze(int argc, char **argv)
 	size_t shown = opt.top && opt.top < count ? opt.top : count;
 	if (opt.json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_uint(&j, "version", 1);
-		json_string(&j, "command", "analyze");
-		json_source(&j, &o);
+		json_begin_document(&j, "analyze", &o);
 		json_grouping(&j, &opt, count);
 		json_begin_array(&j, "statistics");
 		for (size_t i = 0; i < shown; i++) {
@@ -68,8 +64,7 @@ int cmd_analyze(int argc, char **argv)
 			json_end_object(&j);
 		}
 		json_end_array(&j);
-		json_end_object(&j);
-		json_finish(&j);
+		json_end_document(&j);
 	} else {
 		char line[8192];
 		printf("[ Top %zu by %s%s ]\n", shown, key_names[opt.key],

@@ -48,10 +48,7 @@ int cmd_diff(int argc, char **argv)
 	size_t shown = opt.top && opt.top < count ? opt.top : count;
 	if (opt.json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_uint(&j, "version", 1);
-		json_string(&j, "command", "diff");
+		json_begin_document(&j, "diff", NULL);
 		json_begin_object(&j, "old");
 		json_source(&j, &old);
 		json_end_object(&j);
@@ -70,8 +67,7 @@ int cmd_diff(int argc, char **argv)
 			json_end_object(&j);
 		}
 		json_end_array(&j);
-		json_end_object(&j);
-		json_finish(&j);
+		json_end_document(&j);
 	} else {
 		char line[8192];
 		printf("[ Top %zu differences by %s%s ]\n", shown,

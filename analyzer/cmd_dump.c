@@ -119,14 +119,9 @@ int cmd_dump(int argc, char **argv)
 			status = write_table(&o, output);
 		} else {
 			struct json j;
-			json_init(&j, stdout);
-			json_begin_object(&j, NULL);
-			json_uint(&j, "version", 1);
-			json_string(&j, "command", "dump");
-			json_source(&j, &o);
+			json_begin_document(&j, "dump", &o);
 			json_traces(&j, &o);
-			json_end_object(&j);
-			json_finish(&j);
+			json_end_document(&j);
 		}
 	}
 	source_close(&o);

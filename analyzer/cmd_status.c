@@ -29,13 +29,8 @@ int cmd_status(int argc, char **argv)
 	const struct tm_table_info *info = tm_table_info(o.table);
 	if (json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_uint(&j, "version", 1);
-		json_string(&j, "command", "status");
-		json_source(&j, &o);
-		json_end_object(&j);
-		json_finish(&j);
+		json_begin_document(&j, "status", &o);
+		json_end_document(&j);
 	} else {
 		char size[32], peak[32], table[32];
 		size_t traces;

@@ -68,11 +68,7 @@ int cmd_traceback(int argc, char **argv)
 	const struct tm_trace *t = containing(o.table, address);
 	if (json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_uint(&j, "version", 1);
-		json_string(&j, "command", "traceback");
-		json_source(&j, &o);
+		json_begin_document(&j, "traceback", &o);
 		json_uint(&j, "address", address);
 		if (t) {
 			json_begin_object(&j, "block");
@@ -105,8 +101,7 @@ int cmd_traceback(int argc, char **argv)
 		} else {
 			fputs(",\"block\":null", stdout);
 		}
-		json_end_object(&j);
-		json_finish(&j);
+		json_end_document(&j);
 	} else if (!t) {
 		printf("0x%" PRIx64 " is not in any traced block\n", address);
 	} else {

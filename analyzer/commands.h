@@ -17,4 +17,11 @@ void json_key_traceback(struct json *j, const struct tm_frames *tb);
 // The "source", "table" and "damage" members every --json document has.
 void json_source(struct json *j, const struct opened *o);
 
+// Open the --json document of @command on standard output: "version",
+// "command" and, if @o is not NULL, json_source().  The caller adds its
+// members, then json_end_document().
+void json_begin_document(struct json *j, const char *command,
+			 const struct opened *o);
+void json_end_document(struct json *j);
+
 #endif // TM_CORE_COMMANDS_H

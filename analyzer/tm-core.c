@@ -73,6 +73,23 @@ void json_source(struct json *j, const struct opened *o)
 	json_end_object(j);
 }
 
+void json_begin_document(struct json *j, const char *command,
+			 const struct opened *o)
+{
+	json_init(j, stdout);
+	json_begin_object(j, NULL);
+	json_uint(j, "version", 1);
+	json_string(j, "command", command);
+	if (o)
+		json_source(j, o);
+}
+
+void json_end_document(struct json *j)
+{
+	json_end_object(j);
+	json_finish(j);
+}
+
 int main(int argc, char **argv)
 {
 	// --exe FILE applies to every command: take it out here.

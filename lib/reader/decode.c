@@ -300,33 +300,51 @@ static void fill_info(struct tm_table *t, const struct tm_schema *s,
 	info->writer = t->writer ? t->writer : "unknown writer";
 }
 
-static struct tm_error *decode(struct tm_source *src, uint64_t base,
-			       const struct tm_schema *s, struct tm_table *t)
+// Read the header record and the region size it declares, checked.
+// Caller frees *@ret_header.
+static struct tm_error *read_header(struct tm_source *src, uint64_t base,
+				    const struct tm_schema *s,
+				    uint8_t **ret_header, uint64_t *ret_size)
 {
 	const struct tm_record_schema *hs = &s->records[TM_RECORD_HEADER];
-	_cleanup_free_ uint8_t *h = malloc(hs->size ? hs->size : 1);
-	struct tm_image image;
+	uint8_t *h = malloc(hs->size ? hs->size : 1);
 	struct tm_error *err;
-	uint64_t missing;
 
 	if (!h)
 		return &tm_enomem;
 	if ((err = tm_source_read(src, h, base + s->header, hs->size))) {
 		tm_error_destroy(err);
+		free(h);
 		return tm_error_create(TM_ERR_BAD_TABLE,
 				       "trace table at 0x%llx is damaged: its "
 				       "header cannot be read",
 				       (unsigned long long)base);
 	}
-	uint64_t region_size =
-		tm_field(s, TM_RECORD_HEADER, HEADER_region_size, h);
-	if (region_size > MAX_REGION_SIZE || s->header > region_size ||
-	    region_size - s->header < hs->size)
+	uint64_t size = tm_field(s, TM_RECORD_HEADER, HEADER_region_size, h);
+	if (size > MAX_REGION_SIZE || s->header > size ||
+	    size - s->header < hs->size) {
+		free(h);
 		return tm_error_create(TM_ERR_BAD_TABLE,
 				       "trace table at 0x%llx is damaged: its "
 				       "size %llu is out of range",
 				       (unsigned long long)base,
-				       (unsigned long long)region_size);
+				       (unsigned long long)size);
+	}
+	*ret_header = h;
+	*ret_size = size;
+	return NULL;
+}
+
+static struct tm_error *decode(struct tm_source *src, uint64_t base,
+			       const struct tm_schema *s, struct tm_table *t)
+{
+	_cleanup_free_ uint8_t *h = NULL;
+	struct tm_image image;
+	struct tm_error *err;
+	uint64_t missing, region_size;
+
+	if ((err = read_header(src, base, s, &h, &region_size)))
+		return err;
 	if ((err = tm_image_load(src, base, region_size, s->big_endian, &image,
 				 &missing)))
 		return err;
@@ -399,33 +417,15 @@ struct tm_error *tm_table_decode(struct tm_source *src, uint64_t base,
 struct tm_error *tm_table_extract(struct tm_source *src, uint64_t base,
 				  void **ret, size_t *ret_size)
 {
+	_cleanup_free_ uint8_t *h = NULL;
 	struct tm_schema schema;
 	struct tm_image image;
 	struct tm_error *err;
-	uint64_t missing;
+	uint64_t missing, size;
 
-	if ((err = tm_schema_read(src, base, &schema)))
-		return err;
-	const struct tm_record_schema *hs = &schema.records[TM_RECORD_HEADER];
-	_cleanup_free_ uint8_t *h = malloc(hs->size ? hs->size : 1);
-	if (!h)
-		return &tm_enomem;
-	if ((err = tm_source_read(src, h, base + schema.header, hs->size))) {
-		tm_error_destroy(err);
-		return tm_error_create(TM_ERR_BAD_TABLE,
-				       "trace table at 0x%llx is damaged: its "
-				       "header cannot be read",
-				       (unsigned long long)base);
-	}
-	uint64_t size =
-		tm_field(&schema, TM_RECORD_HEADER, HEADER_region_size, h);
-	if (size > MAX_REGION_SIZE)
-		return tm_error_create(TM_ERR_BAD_TABLE,
-				       "trace table at 0x%llx is damaged: its "
-				       "size %llu is out of range",
-				       (unsigned long long)base,
-				       (unsigned long long)size);
-	if ((err = tm_image_load(src, base, size, schema.big_endian, &image,
+	if ((err = tm_schema_read(src, base, &schema)) ||
+	    (err = read_header(src, base, &schema, &h, &size)) ||
+	    (err = tm_image_load(src, base, size, schema.big_endian, &image,
 				 &missing)))
 		return err;
 	// The image holds what the source had; the region's declared size

@@ -202,8 +202,8 @@ TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
 	} else if (had && size != 0) {
 		// The block did not move and was not freed: it keeps its trace.
 		int64_t delta;
-		if (tm_table_put(0, old.address, old.size, old.traceback, epoch,
-				 &delta))
+		if (tm_table_put(tm_table_shard(0, old.address), 0, old.address,
+				 old.size, old.traceback, epoch, &delta))
 			tm_account(delta);
 	}
 	tm_guard_leave();

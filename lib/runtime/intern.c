@@ -151,12 +151,6 @@ out:
 	return ref;
 }
 
-int tm_intern_init(void)
-{
-	memset(&tm_rt.intern, 0, sizeof(tm_rt.intern));
-	return set_grow(&tm_rt.intern) ? 0 : -1;
-}
-
 // After the region was reset (every lock held): start an empty set.
 void tm_intern_clear_locked(void)
 {

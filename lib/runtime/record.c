@@ -45,12 +45,14 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 	// Read the epoch first: a clear after this point makes the table
 	// refuse the trace instead of storing a dangling traceback.
 	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);
-	// The slot is likely a cache miss: overlap it with finding the stack.
-	tm_table_prefetch(domain, address);
+	// The shard's line may be on another core: fetch it while the stack
+	// is found.
+	struct tm_shard_rec *shard = tm_table_shard(domain, address);
 	uint32_t ref = current_traceback(hook_frame, epoch);
 	int64_t delta;
 
-	if (ref && tm_table_put(domain, address, size, ref, epoch, &delta)) {
+	if (ref &&
+	    tm_table_put(shard, domain, address, size, ref, epoch, &delta)) {
 		tm_account(delta);
 		return true;
 	}

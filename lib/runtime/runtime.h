@@ -63,10 +63,12 @@ struct tm_trace_found {
 // Insert or replace a trace; returns the change in traced bytes through
 // @delta.  Returns false (nothing stored) if the table is full or @epoch is
 // no longer current.
-bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
-		  uint32_t traceback, uint64_t epoch, int64_t *delta);
-// Start loading the slot where (domain, address) will go.
-void tm_table_prefetch(uint32_t domain, uint64_t address);
+bool tm_table_put(struct tm_shard_rec *shard, uint32_t domain, uint64_t address,
+		  uint64_t size, uint32_t traceback, uint64_t epoch,
+		  int64_t *delta);
+// The shard (domain, address) goes in for this thread, its cache line
+// already on its way: the shard to give tm_table_put.
+struct tm_shard_rec *tm_table_shard(uint32_t domain, uint64_t address);
 // Remove a trace; false if none.
 bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret);
@@ -84,7 +86,6 @@ uint64_t tm_table_traced_size(void);
 // @fresh tells whether the traceback was new.
 uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
 		   unsigned total_nframe, uint64_t epoch, bool *fresh);
-int tm_intern_init(void);
 void tm_intern_clear_locked(void);
 static inline const struct tm_traceback_rec *tm_traceback_get(uint32_t ref)
 {

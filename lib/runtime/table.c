@@ -192,17 +192,20 @@ static bool grow(struct tm_shard_rec *shard)
 	return true;
 }
 
-void tm_table_prefetch(uint32_t domain, uint64_t address)
-{
-	// For writing: the lock will need the line exclusive, and a plain read
-	// would fetch it shared first, one more transfer between cores.
-	__builtin_prefetch(shard_of(own_set(), domain, address), 1);
-}
-
-bool tm_table_put(uint32_t domain, uint64_t address, uint64_t size,
-		  uint32_t traceback, uint64_t epoch, int64_t *delta)
+struct tm_shard_rec *tm_table_shard(uint32_t domain, uint64_t address)
 {
 	struct tm_shard_rec *shard = shard_of(own_set(), domain, address);
+
+	// For writing: the lock will need the line exclusive, and a plain read
+	// would fetch it shared first, one more transfer between cores.
+	__builtin_prefetch(shard, 1);
+	return shard;
+}
+
+bool tm_table_put(struct tm_shard_rec *shard, uint32_t domain, uint64_t address,
+		  uint64_t size, uint32_t traceback, uint64_t epoch,
+		  int64_t *delta)
+{
 	bool stored = false;
 
 	shard_begin(shard);
