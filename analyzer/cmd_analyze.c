@@ -41,17 +41,16 @@ int cmd_analyze(int argc, char **argv)
 	if (status)
 		goto out;
 	source_warn_damage(&o);
-	if ((err = tm_snapshot_filter(o.snapshot, opt.filters, opt.filter_count,
-				      &filtered)) ||
-	    (err = tm_snapshot_statistics(filtered, opt.key, opt.cumulative,
-					  &stats, &count))) {
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		status = tm_error_exit_status(err);
-		tm_error_destroy(err);
-		goto out;
-	}
-	size_t shown = opt.top && opt.top < count ? opt.top : count;
-	if (opt.json) {
+	if (!opt.json) {
+		err = tm_report_top(stdout, o.session, opt.filters,
+				    opt.filter_count, opt.key, opt.cumulative,
+				    opt.top);
+	} else if (!(err = tm_snapshot_filter(o.snapshot, opt.filters,
+					      opt.filter_count, &filtered)) &&
+		   !(err = tm_snapshot_statistics(filtered, opt.key,
+						  opt.cumulative, &stats,
+						  &count))) {
+		size_t shown = opt.top && opt.top < count ? opt.top : count;
 		struct json j;
 		json_begin_document(&j, "analyze", &o);
 		json_grouping(&j, &opt, count);
@@ -65,14 +64,11 @@ int cmd_analyze(int argc, char **argv)
 		}
 		json_end_array(&j);
 		json_end_document(&j);
-	} else {
-		char line[8192];
-		printf("[ Top %zu by %s%s ]\n", shown, key_names[opt.key],
-		       opt.cumulative ? ", cumulative" : "");
-		for (size_t i = 0; i < shown; i++) {
-			tm_format_statistic(line, sizeof(line), &stats[i]);
-			printf("%s\n", line);
-		}
+	}
+	if (err) {
+		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
+		status = tm_error_exit_status(err);
+		tm_error_destroy(err);
 	}
 out:
 	free(stats);

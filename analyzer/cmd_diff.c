@@ -34,19 +34,18 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	source_warn_damage(&old);
 	source_warn_damage(&now);
-	if ((err = tm_snapshot_filter(old.snapshot, opt.filters,
-				      opt.filter_count, &old_view)) ||
-	    (err = tm_snapshot_filter(now.snapshot, opt.filters,
-				      opt.filter_count, &now_view)) ||
-	    (err = tm_snapshot_compare(now_view, old_view, opt.key,
-				       opt.cumulative, &diffs, &count))) {
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		status = tm_error_exit_status(err);
-		tm_error_destroy(err);
-		goto out;
-	}
-	size_t shown = opt.top && opt.top < count ? opt.top : count;
-	if (opt.json) {
+	if (!opt.json) {
+		err = tm_report_diff(stdout, old.session, now.session,
+				     opt.filters, opt.filter_count, opt.key,
+				     opt.cumulative, opt.top);
+	} else if (!(err = tm_snapshot_filter(old.snapshot, opt.filters,
+					      opt.filter_count, &old_view)) &&
+		   !(err = tm_snapshot_filter(now.snapshot, opt.filters,
+					      opt.filter_count, &now_view)) &&
+		   !(err = tm_snapshot_compare(now_view, old_view, opt.key,
+					       opt.cumulative, &diffs,
+					       &count))) {
+		size_t shown = opt.top && opt.top < count ? opt.top : count;
 		struct json j;
 		json_begin_document(&j, "diff", NULL);
 		json_begin_object(&j, "old");
@@ -68,15 +67,11 @@ int cmd_diff(int argc, char **argv)
 		}
 		json_end_array(&j);
 		json_end_document(&j);
-	} else {
-		char line[8192];
-		printf("[ Top %zu differences by %s%s ]\n", shown,
-		       key_names[opt.key],
-		       opt.cumulative ? ", cumulative" : "");
-		for (size_t i = 0; i < shown; i++) {
-			tm_format_statistic_diff(line, sizeof(line), &diffs[i]);
-			printf("%s\n", line);
-		}
+	}
+	if (err) {
+		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
+		status = tm_error_exit_status(err);
+		tm_error_destroy(err);
 	}
 out:
 	free(diffs);

@@ -10,42 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-// The table as a trace file (docs/layout.md): written aside and renamed, so
-// a failed dump never leaves half a file under the name.
+// The table as a trace file that every command reads back as a SOURCE.
 static int write_table(struct opened *o, const char *path)
 {
-	void *bytes;
-	size_t size;
-	struct tm_error *err = tm_table_extract(o->src, o->base, &bytes, &size);
-	char tmp[4200];
+	struct tm_error *err = tm_session_save(o->session, path);
 
-	if (err) {
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		int status = tm_error_exit_status(err);
-		tm_error_destroy(err);
-		return status;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t done = 0;
-	while (fd >= 0 && done < size) {
-		ssize_t n = write(fd, (char *)bytes + done, size - done);
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	int saved = errno;
-	bool ok = fd >= 0 && done == size && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	free(bytes);
-	if (!ok || rename(tmp, path) != 0) {
-		fprintf(stderr, "tm-core: cannot write %s: %s\n", path,
-			strerror(ok ? errno : saved));
-		unlink(tmp);
-		return EXIT_NO_TABLE;
-	}
-	return EXIT_DONE;
+	if (!err)
+		return EXIT_DONE;
+	fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
+	int status = tm_error_exit_status(err);
+	tm_error_destroy(err);
+	return status;
 }
 
 static void json_traces(struct json *j, struct opened *o)

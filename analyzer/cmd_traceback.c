@@ -10,30 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The traced block containing @address: the one that starts there, else
-// the smallest one around it (blocks of other domains may overlap).
-static const struct tm_trace *containing(const struct tm_table *table,
-					 uint64_t address)
-{
-	size_t n;
-	const struct tm_trace *traces = tm_table_traces(table, &n);
-	const struct tm_trace *best = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct tm_trace *t = &traces[i];
-		bool inside = address == t->address ||
-			      (address > t->address &&
-			       address - t->address < t->size);
-		if (!inside)
-			continue;
-		if (!best ||
-		    (t->address == address && best->address != address) ||
-		    (t->size < best->size && best->address != address))
-			best = t;
-	}
-	return best;
-}
-
 int cmd_traceback(int argc, char **argv)
 {
 	int pid;
@@ -65,7 +41,7 @@ int cmd_traceback(int argc, char **argv)
 		return status;
 	}
 	source_warn_damage(&o);
-	const struct tm_trace *t = containing(o.table, address);
+	const struct tm_trace *t = tm_table_find_block(o.table, address);
 	if (json) {
 		struct json j;
 		json_begin_document(&j, "traceback", &o);
@@ -102,35 +78,8 @@ int cmd_traceback(int argc, char **argv)
 			fputs(",\"block\":null", stdout);
 		}
 		json_end_document(&j);
-	} else if (!t) {
-		printf("0x%" PRIx64 " is not in any traced block\n", address);
 	} else {
-		printf("0x%" PRIx64 " is %" PRIu64 " bytes into a block of "
-		       "%" PRIu64 " bytes at 0x%" PRIx64 " (domain %u), "
-		       "allocated at (most recent call first):\n",
-		       address, address - t->address, t->size, t->address,
-		       t->domain);
-		for (uint32_t k = 0; k < t->traceback->nframe; k++) {
-			const struct tm_frame_info *f;
-			size_t n;
-			tm_symbolizer_expand(o.sym, t->traceback->frames[k], &f,
-					     &n);
-			for (size_t e = 0; e < n; e++) {
-				printf("  File \"%s\", line %u, in %s\n",
-				       f[e].filename, f[e].lineno,
-				       f[e].function);
-				char src[1024];
-				if (tm_source_line(f[e].filename, f[e].lineno,
-						   src, sizeof(src)))
-					printf("    %s\n", src);
-			}
-		}
-		if (t->traceback->total_nframe > t->traceback->nframe)
-			printf("  (%u more frames not recorded: the traceback "
-			       "limit was %u)\n",
-			       t->traceback->total_nframe -
-				       t->traceback->nframe,
-			       tm_table_info(o.table)->traceback_limit);
+		tm_report_traceback(stdout, o.session, address);
 	}
 	source_close(&o);
 	return EXIT_DONE;

@@ -1,5 +1,6 @@
 // options.c: parsing the options analyze and diff share.
 #include "options.h"
+#include "tm/session.h"
 
 #include "exit.h"
 #include "json.h"
@@ -8,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const key_names[3] = { "filename", "lineno", "traceback" };
 
 // PATTERN[:LINE] into a filter; the line is what follows the last colon if
 // it is a number.
@@ -32,6 +31,7 @@ static void parse_filter(struct tm_filter *f, char *arg, bool inclusive)
 int view_options_parse(struct view_options *o, const char *verb, int argc,
 		       char **argv)
 {
+	struct tm_error *err;
 	static const struct option options[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -68,11 +68,8 @@ int view_options_parse(struct view_options *o, const char *verb, int argc,
 			all_frames = true;
 			break;
 		case 'k':
-			for (o->key = 0;
-			     o->key < 3 && strcmp(optarg, key_names[o->key]);
-			     o->key++)
-				;
-			if (o->key == 3) {
+			if ((err = tm_key_parse(optarg, &o->key))) {
+				tm_error_destroy(err);
 				fprintf(stderr,
 					"tm-core %s: --key is lineno, filename "
 					"or traceback, not '%s'\n",
@@ -135,7 +132,7 @@ int view_options_parse(struct view_options *o, const char *verb, int argc,
 
 void json_grouping(struct json *j, const struct view_options *o, size_t groups)
 {
-	json_string(j, "key", key_names[o->key]);
+	json_string(j, "key", tm_key_name(o->key));
 	json_bool(j, "cumulative", o->cumulative);
 	json_uint(j, "groups", groups);
 }

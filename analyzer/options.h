@@ -19,8 +19,6 @@ struct view_options {
 	int source_count;
 };
 
-extern const char *const key_names[3];
-
 // Parse @argv for command @verb; 0 or EXIT_USAGE (after one line on
 // stderr).
 int view_options_parse(struct view_options *o, const char *verb, int argc,

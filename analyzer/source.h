@@ -5,24 +5,28 @@
 
 #include "tm/reader.h"
 #include "tm/snapshot.h"
+#include "tm/session.h"
 #include "tm/symbolize.h"
 
+// A session's parts, borrowed from it.
 struct opened {
 	const char *kind; // "core", "trace-file" or "process"
-	char name[4096];  // the path, or the pid
+	const char *name; // the path, or the pid
 	struct tm_source *src;
 	uint64_t base;		// where the table is in the source
 	const char *located_by; // "symbol", "scan" or "offset 0"
-	struct tm_table *table;
+	const struct tm_table *table;
 	struct tm_symbolizer *sym;
-	struct tm_snapshot *snapshot;
+	const struct tm_snapshot *snapshot;
+	struct tm_session *session;
 };
 
 // --exe: a file to name frames from for the module with its build-id (the
 // program moved since the trace was taken).  NULL if not given.
 extern const char *source_exe;
 
-// Open @path, or process @pid when @path is NULL.  On failure print one
+// Open @path, or process @pid when @path is NULL (source_close() either
+// way).  On failure print one
 // line on stderr and return the exit status; else 0.
 int source_open(const char *path, int pid, struct opened *ret);
 void source_close(struct opened *o);

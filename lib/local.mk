@@ -29,7 +29,8 @@ EXTRA_DIST += lib/runtime/libtracemalloc.map
 EXTRA_libtracemalloc_la_DEPENDENCIES = lib/runtime/libtracemalloc.map
 tmincludedir = $(includedir)/tm
 tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h \
-	lib/include/tm/symbolize.h lib/include/tm/snapshot.h
+	lib/include/tm/symbolize.h lib/include/tm/snapshot.h \
+	lib/include/tm/session.h
 
 # --- the reader: memory sources and the descriptor-driven decoder ----------
 READER_ONLY_SOURCES = \
@@ -42,9 +43,11 @@ READER_ONLY_SOURCES = \
 	lib/reader/reader_internal.h lib/reader/schema.c \
 	lib/reader/locate.c lib/reader/locate_symbol.c lib/reader/decode.c
 READER_ONLY_SOURCES += \
-	lib/symbolize/symbolize_dwfl.c \
+	lib/symbolize/symbolizer.h lib/symbolize/symbolizer.c \
+	lib/symbolize/symbolize_dwfl.c lib/symbolize/symbolize_callback.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
-	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c
+	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c \
+	lib/session/session.c lib/session/report.c
 READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
 READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader

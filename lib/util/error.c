@@ -98,3 +98,11 @@ void tm_error_destroy(struct tm_error *err)
 	free(err->message);
 	free(err);
 }
+
+struct tm_error *tm_error_fault_create(uint64_t address, size_t n,
+				       const char *why)
+{
+	return tm_error_create(
+		TM_ERR_FAULT, "cannot read %zu bytes at 0x%llx%s%s", n,
+		(unsigned long long)address, why ? ": " : "", why ? why : "");
+}

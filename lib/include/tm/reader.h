@@ -47,6 +47,12 @@ TM_PUBLIC int tm_error_exit_status(const struct tm_error *err);
 /** NULL is allowed. */
 TM_PUBLIC void tm_error_destroy(struct tm_error *err);
 
+/** An error of code TM_ERR_FAULT for a read callback to return: @n bytes
+ * at @address cannot be read, because @why (may be NULL).  Caller
+ * destroys, or returns it from the callback. */
+TM_PUBLIC struct tm_error *tm_error_fault_create(uint64_t address, size_t n,
+						 const char *why);
+
 /**
  * Read @n bytes at @address into @buf, all of them or fail; a failure is an
  * error of code TM_ERR_FAULT (or TM_ERR_IO).

@@ -36,6 +36,37 @@ struct tm_symbolizer;
 TM_PUBLIC struct tm_error *
 tm_symbolizer_create_modules(const struct tm_module *modules, size_t count,
 			     struct tm_symbolizer **ret);
+/** Where a tm_symbolize_fn puts the frames it finds. */
+struct tm_frame_sink;
+
+/**
+ * Name the code at @address (a return address minus one, so inside the
+ * call): call tm_frame_sink_add() once per frame, innermost first (an
+ * inlined function, then each place it was inlined into, then the real
+ * function).  Adding nothing means nothing is known.
+ */
+typedef void (*tm_symbolize_fn)(uint64_t address, struct tm_frame_sink *sink,
+				void *arg);
+
+/**
+ * A symbolizer that asks @fn, once per distinct pc.  The debugger plugins
+ * use it to name frames the way the debugger does.  Caller destroys.
+ */
+TM_PUBLIC struct tm_error *
+tm_symbolizer_create_callback(tm_symbolize_fn fn, void *arg,
+			      struct tm_symbolizer **ret);
+
+/**
+ * One frame, from a tm_symbolize_fn.  @filename NULL or empty: no line
+ * information (@module then stands in for the file, line 0).  NULL
+ * strings are "<unknown>".  The strings are copied; relative filenames are
+ * kept as given; "." and ".." are folded.  Frames past the 33rd are
+ * dropped.
+ */
+TM_PUBLIC void tm_frame_sink_add(struct tm_frame_sink *sink,
+				 const char *filename, int lineno,
+				 const char *function, const char *module);
+
 /** NULL is allowed. */
 TM_PUBLIC void tm_symbolizer_destroy(struct tm_symbolizer *sym);
 

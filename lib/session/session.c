@@ -1,0 +1,394 @@
+// session.c: opening a source down to a symbolized snapshot: told apart
+// by content, the table located, decoded, and its frames named.
+#include "tm/session.h"
+
+#include "error.h"
+
+#include <elf.h>
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct tm_session {
+	char kind[32];
+	char name[4096];
+	const char *located_by;
+	struct tm_source *src;
+	uint64_t base;
+	struct tm_table *table;
+	struct tm_symbolizer *sym;
+	struct tm_snapshot *snapshot;
+};
+
+// Find the table in a core or a process: through the descriptor symbol
+// when the binaries are at hand, else by scanning memory for the magic.
+static struct tm_error *locate(struct tm_session *s, const char *core, int pid)
+{
+	uint64_t descriptor;
+	struct tm_error *err = core ? tm_find_descriptor_core(core, &descriptor)
+				    : tm_find_descriptor_pid(pid, &descriptor);
+
+	if (!err)
+		err = tm_locate_descriptor(s->src, descriptor, &s->base);
+	if (!err) {
+		s->located_by = "symbol";
+		return NULL;
+	}
+	// Tracing that never started is an answer, not a reason to scan.
+	if (strstr(tm_error_message(err), "never started"))
+		return err;
+	tm_error_destroy(err);
+	s->located_by = "scan";
+	return tm_locate_scan(s->src, &s->base, NULL);
+}
+
+// The state letter of process @pid (R, S, T, ...), or 0.
+static char process_state(int pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	// The name is in parentheses and may hold anything: skip past it.
+	const char *end = strrchr(buf, ')');
+	return end && end[1] == ' ' ? end[2] : 0;
+}
+
+// Stop @pid for a consistent read; true if we stopped it (and must
+// resume it).  A process that is already stopped stays as it is.
+static bool stop_process(int pid)
+{
+	if (process_state(pid) == 't' || process_state(pid) == 'T')
+		return false;
+	if (kill(pid, SIGSTOP) < 0) {
+		fprintf(stderr,
+			"tm: warning: cannot stop process %d (%s); reading "
+			"it while it runs\n",
+			pid, strerror(errno));
+		return false;
+	}
+	// Wait (at most 2 s) until every thread has stopped.
+	for (int i = 0; i < 2000; i++) {
+		char state = process_state(pid);
+		if (state == 'T' || state == 0)
+			break;
+		usleep(1000);
+	}
+	return true;
+}
+
+// The modules of @table, with @exe standing in for the one with its
+// build-id.  *@ret is a copy to free, or NULL when @exe is NULL.
+static struct tm_error *modules_with_exe(const struct tm_table *table,
+					 const char *exe,
+					 struct tm_module **ret,
+					 char **ret_path)
+{
+	size_t n;
+	const struct tm_module *mods = tm_table_modules(table, &n);
+	const void *id = NULL;
+	ssize_t len = -1;
+
+	*ret = NULL;
+	*ret_path = NULL;
+	if (!exe)
+		return NULL;
+	int fd = open(exe, O_RDONLY | O_CLOEXEC);
+	elf_version(EV_CURRENT);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	if (elf)
+		len = dwelf_elf_gnu_build_id(elf, &id);
+	// Modules are reported by absolute path; libdwfl copies it.
+	char *path = realpath(exe, NULL);
+	struct tm_module *copy = malloc((n ? n : 1) * sizeof(*copy));
+	size_t matched = 0;
+	for (size_t i = 0; copy && path && i < n; i++) {
+		copy[i] = mods[i];
+		if (len > 0 && mods[i].build_id_len == (size_t)len &&
+		    memcmp(mods[i].build_id, id, (size_t)len) == 0) {
+			copy[i].path = path;
+			matched++;
+		}
+	}
+	elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	if (!copy || !path) {
+		free(copy);
+		free(path);
+		return fd < 0 ? tm_error_errno(TM_ERR_USAGE, errno, NULL,
+					       "--exe %s: cannot open it", exe)
+			      : &tm_enomem;
+	}
+	if (!matched) {
+		free(copy);
+		free(path);
+		return tm_error_create(TM_ERR_USAGE, "--exe %s: %s", exe,
+				       len <= 0 ? "it has no build-id"
+						: "its build-id matches no "
+						  "module in the table; it is "
+						  "not the program that was "
+						  "traced");
+	}
+	*ret = copy;
+	*ret_path = path;
+	return NULL;
+}
+
+// Decode what is located, then name frames and build the snapshot.
+static struct tm_error *finish(struct tm_session *s, const char *exe)
+{
+	struct tm_error *err;
+
+	if (!s->table && (err = tm_table_decode(s->src, s->base, &s->table)))
+		return err;
+	if (!s->sym) {
+		struct tm_module *copy;
+		char *path;
+		size_t n;
+		const struct tm_module *mods = tm_table_modules(s->table, &n);
+		if ((err = modules_with_exe(s->table, exe, &copy, &path)))
+			return err;
+		err = tm_symbolizer_create_modules(copy ? copy : mods, n,
+						   &s->sym);
+		free(copy);
+		free(path);
+		if (err)
+			return err;
+	}
+	return tm_snapshot_from_table(s->table, s->sym, &s->snapshot);
+}
+
+static struct tm_error *session_new(const char *kind, const char *name,
+				    struct tm_session **ret)
+{
+	struct tm_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return &tm_enomem;
+	snprintf(s->kind, sizeof(s->kind), "%s", kind);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	*ret = s;
+	return NULL;
+}
+
+// Hand over @s if @err is NULL, else destroy it.
+static struct tm_error *done(struct tm_session *s, struct tm_error *err,
+			     struct tm_session **ret)
+{
+	if (err)
+		tm_session_destroy(s);
+	else
+		*ret = s;
+	return err;
+}
+
+enum file_kind { FILE_TABLE, FILE_CORE, FILE_OTHER };
+
+// What kind of file @path is, by its first bytes.
+static enum file_kind file_kind(const char *path, bool *ret_elf)
+{
+	unsigned char head[32] = { 0 };
+	FILE *f = fopen(path, "rb");
+
+	*ret_elf = false;
+	if (!f)
+		return FILE_TABLE; // opening it will say why not
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n >= 8 && memcmp(head, "\x89TMT\r\n\x1a\n", 8) == 0)
+		return FILE_TABLE;
+	if (n >= 18 && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		uint16_t type = (uint16_t)(head[EI_DATA] == ELFDATA2MSB
+						   ? head[16] << 8 | head[17]
+						   : head[17] << 8 | head[16]);
+		if (type == ET_CORE)
+			return FILE_CORE;
+		*ret_elf = true;
+	}
+	return FILE_OTHER;
+}
+
+struct tm_error *tm_session_open_path(const char *path, const char *exe,
+				      struct tm_session **ret)
+{
+	struct tm_session *s;
+	struct tm_error *err;
+	bool elf;
+
+	switch (file_kind(path, &elf)) {
+	case FILE_OTHER:
+		return tm_error_create(
+			TM_ERR_NO_TABLE,
+			elf ? "%s is an ELF program, not a core, a trace file "
+			      "or a snapshot"
+			    : "%s is not a core, a trace file or a snapshot "
+			      "(no trace table at its start)",
+			path);
+	case FILE_CORE:
+		if ((err = session_new("core", path, &s)))
+			return err;
+		err = tm_source_core_create(path, &s->src);
+		if (!err)
+			err = locate(s, path, 0);
+		break;
+	case FILE_TABLE:
+	default:
+		if ((err = session_new("trace-file", path, &s)))
+			return err;
+		s->located_by = "offset 0";
+		err = tm_source_file_create(path, &s->src);
+		break;
+	}
+	if (!err)
+		err = finish(s, exe);
+	return done(s, err, ret);
+}
+
+struct tm_error *tm_session_open_pid(int pid, const char *exe,
+				     struct tm_session **ret)
+{
+	char name[32];
+	struct tm_session *s;
+	struct tm_error *err;
+
+	snprintf(name, sizeof(name), "%d", pid);
+	if ((err = session_new("process", name, &s)))
+		return err;
+	// Stopped only while the table is found and read, so that no thread
+	// changes it half-way through.
+	bool stopped = stop_process(pid);
+	err = tm_source_pid_create(pid, &s->src);
+	if (!err)
+		err = locate(s, NULL, pid);
+	if (!err)
+		err = tm_table_decode(s->src, s->base, &s->table);
+	if (stopped)
+		kill(pid, SIGCONT);
+	if (!err)
+		err = finish(s, exe);
+	return done(s, err, ret);
+}
+
+struct tm_error *tm_session_open_source(struct tm_source *src,
+					uint64_t descriptor,
+					struct tm_symbolizer *sym,
+					const char *kind, const char *name,
+					struct tm_session **ret)
+{
+	struct tm_session *s;
+	struct tm_error *err = session_new(kind, name, &s);
+
+	if (err) {
+		tm_source_destroy(src);
+		tm_symbolizer_destroy(sym);
+		return err;
+	}
+	s->src = src;
+	s->sym = sym;
+	if (descriptor) {
+		s->located_by = "symbol";
+		err = tm_locate_descriptor(src, descriptor, &s->base);
+	} else {
+		s->located_by = "scan";
+		err = tm_locate_scan(src, &s->base, NULL);
+	}
+	if (!err)
+		err = finish(s, NULL);
+	return done(s, err, ret);
+}
+
+void tm_session_destroy(struct tm_session *s)
+{
+	if (!s)
+		return;
+	tm_snapshot_destroy(s->snapshot);
+	tm_symbolizer_destroy(s->sym);
+	tm_table_destroy(s->table);
+	tm_source_destroy(s->src);
+	free(s);
+}
+
+const char *tm_session_kind(const struct tm_session *s)
+{
+	return s->kind;
+}
+
+const char *tm_session_name(const struct tm_session *s)
+{
+	return s->name;
+}
+
+const char *tm_session_located_by(const struct tm_session *s)
+{
+	return s->located_by;
+}
+
+struct tm_source *tm_session_source(const struct tm_session *s)
+{
+	return s->src;
+}
+
+uint64_t tm_session_base(const struct tm_session *s)
+{
+	return s->base;
+}
+
+const struct tm_table *tm_session_table(const struct tm_session *s)
+{
+	return s->table;
+}
+
+struct tm_symbolizer *tm_session_symbolizer(const struct tm_session *s)
+{
+	return s->sym;
+}
+
+const struct tm_snapshot *tm_session_snapshot(const struct tm_session *s)
+{
+	return s->snapshot;
+}
+
+// Written aside and renamed, so a failed save never leaves half a file
+// under the name (docs/layout.md: a trace file is the table's bytes).
+struct tm_error *tm_session_save(const struct tm_session *s, const char *path)
+{
+	void *bytes;
+	size_t size;
+	struct tm_error *err = tm_table_extract(s->src, s->base, &bytes, &size);
+	char tmp[4200];
+
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t written = 0;
+	while (fd >= 0 && written < size) {
+		ssize_t n = write(fd, (char *)bytes + written, size - written);
+		if (n <= 0)
+			break;
+		written += (size_t)n;
+	}
+	int saved = errno;
+	bool ok = fd >= 0 && written == size && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(bytes);
+	if (!ok || rename(tmp, path) != 0) {
+		err = tm_error_errno(TM_ERR_IO, ok ? errno : saved, NULL,
+				     "cannot write %s", path);
+		unlink(tmp);
+		return err;
+	}
+	return NULL;
+}

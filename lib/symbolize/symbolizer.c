@@ -1,0 +1,246 @@
+// symbolizer.c: what every symbolizer shares: the cache that resolves each
+// distinct pc once, and how a frame's strings are made and released.
+#include "symbolizer.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNKNOWN TM_UNKNOWN
+
+// One pc, resolved: frames[0] is innermost; `outer` is the same place seen
+// as one frame, named after the function the code was inlined into.
+struct cached {
+	uint64_t pc;
+	size_t count;
+	struct tm_frame_info *frames; // or &outer
+	struct tm_frame_info outer;
+};
+
+struct tm_error *tm_symbolizer_create(const struct tm_symbolizer_backend *b,
+				      void *impl, struct tm_symbolizer **ret)
+{
+	struct tm_symbolizer *sym = calloc(1, sizeof(*sym));
+
+	if (!sym) {
+		b->release(impl);
+		return &tm_enomem;
+	}
+	sym->backend = b;
+	sym->impl = impl;
+	*ret = sym;
+	return NULL;
+}
+
+void tm_frame_release(struct tm_frame_info *f)
+{
+	if (f->filename && strcmp(f->filename, UNKNOWN) != 0)
+		free((char *)f->filename);
+	if (f->function && strcmp(f->function, UNKNOWN) != 0)
+		free((char *)f->function);
+	if (f->module && strcmp(f->module, UNKNOWN) != 0)
+		free((char *)f->module);
+}
+
+void tm_symbolizer_destroy(struct tm_symbolizer *sym)
+{
+	if (!sym)
+		return;
+	for (size_t i = 0; i < sym->capacity; i++) {
+		struct cached *c = sym->cache[i];
+		if (!c)
+			continue;
+		if (c->frames != &c->outer) {
+			for (size_t k = 0; k < c->count; k++)
+				tm_frame_release(&c->frames[k]);
+			free(c->frames);
+		}
+		tm_frame_release(&c->outer);
+		free(c);
+	}
+	free(sym->cache);
+	free(sym->first_mismatch);
+	sym->backend->release(sym->impl);
+	free(sym);
+}
+
+size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,
+				const char **ret)
+{
+	*ret = sym->first_mismatch;
+	return sym->mismatch_count;
+}
+
+static char *dup_or_unknown(const char *s)
+{
+	char *copy = s && *s ? strdup(s) : NULL;
+
+	return copy ? copy : (char *)UNKNOWN;
+}
+
+// libstdc++'s demangler (cxxabi.h), declared here for C.
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+// C++ names read as the programmer wrote them: "make_widgets()".
+static char *function_name(const char *symbol)
+{
+	int status = -1;
+	char *demangled = NULL;
+
+	if (!symbol || !*symbol)
+		return (char *)UNKNOWN;
+	if (symbol[0] == '_' && symbol[1] == 'Z')
+		demangled = __cxa_demangle(symbol, NULL, NULL, &status);
+	if (demangled && status == 0)
+		return demangled;
+	free(demangled);
+	return dup_or_unknown(symbol);
+}
+
+// @file as a path that does not depend on the reader's directory: a
+// relative name is taken from the compilation directory @comp_dir, and
+// "." and ".." are folded lexically.  Returns a new string or NULL.
+static char *absolute_file(const char *file, const char *comp_dir)
+{
+	if (!file)
+		return NULL;
+	if (file[0] != '/' && (!comp_dir || comp_dir[0] != '/'))
+		return strdup(file);
+	if (file[0] == '/')
+		comp_dir = "";
+	size_t n = strlen(comp_dir) + strlen(file) + 2;
+	char *joined = malloc(n), *out = malloc(n);
+	if (!joined || !out) {
+		free(joined);
+		free(out);
+		return strdup(file);
+	}
+	snprintf(joined, n, "%s/%s", comp_dir, file);
+	size_t len = 0;
+	for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			while (len > 0 && out[--len] != '/')
+				;
+			continue;
+		}
+		out[len++] = '/';
+		size_t k = strlen(part);
+		memcpy(out + len, part, k);
+		len += k;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	free(joined);
+	return out;
+}
+
+struct tm_frame_info tm_frame_make(uint64_t pc, const char *file, int line,
+				   const char *function, const char *module,
+				   const char *comp_dir)
+{
+	char *path = file && *file ? absolute_file(file, comp_dir) : NULL;
+
+	// Without line information the module stands in for the file, with
+	// line 0; with no module either, "<unknown>" as in tracemalloc.
+	return (struct tm_frame_info){
+		.filename = path ? path : dup_or_unknown(module),
+		.lineno = path && line > 0 ? (unsigned)line : 0,
+		.function = function_name(function),
+		.module = dup_or_unknown(module),
+		.pc = pc,
+	};
+}
+
+// Resolve @pc into @c through the backend.
+static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
+{
+	struct tm_frame_info frames[TM_MAX_INLINE + 1];
+	size_t n = 0;
+
+	sym->backend->resolve(sym, pc, frames, &n, &c->outer);
+	c->frames = malloc(n * sizeof(*c->frames));
+	if (!c->frames) {
+		// Out of memory: the one frame the symbol table gives.
+		for (size_t k = 0; k < n; k++)
+			tm_frame_release(&frames[k]);
+		c->frames = &c->outer;
+		c->count = 1;
+		return;
+	}
+	memcpy(c->frames, frames, n * sizeof(*frames));
+	c->count = n;
+}
+
+static size_t slot_of(uint64_t pc, size_t capacity)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 20) & (capacity - 1);
+}
+
+static bool grow(struct tm_symbolizer *sym)
+{
+	size_t cap = sym->capacity ? sym->capacity * 2 : 256;
+	struct cached **fresh = calloc(cap, sizeof(*fresh));
+
+	if (!fresh)
+		return false;
+	for (size_t i = 0; i < sym->capacity; i++) {
+		if (!sym->cache[i])
+			continue;
+		size_t j = slot_of(sym->cache[i]->pc, cap);
+		while (fresh[j])
+			j = (j + 1) & (cap - 1);
+		fresh[j] = sym->cache[i];
+	}
+	free(sym->cache);
+	sym->cache = fresh;
+	sym->capacity = cap;
+	return true;
+}
+
+static struct cached *lookup(struct tm_symbolizer *sym, uint64_t pc)
+{
+	if ((sym->count + 1) * 2 > sym->capacity && !grow(sym))
+		return NULL;
+	for (size_t j = slot_of(pc, sym->capacity);;
+	     j = (j + 1) & (sym->capacity - 1)) {
+		struct cached *c = sym->cache[j];
+		if (!c) {
+			c = calloc(1, sizeof(*c));
+			if (!c)
+				return NULL;
+			c->pc = pc;
+			resolve(sym, c, pc);
+			sym->cache[j] = c;
+			sym->count++;
+			return c;
+		}
+		if (c->pc == pc)
+			return c;
+	}
+}
+
+static const struct tm_frame_info unknown_frame = { UNKNOWN, 0, UNKNOWN,
+						    UNKNOWN, 0 };
+
+const struct tm_frame_info *tm_symbolizer_lookup(struct tm_symbolizer *sym,
+						 uint64_t pc)
+{
+	struct cached *c = lookup(sym, pc);
+
+	return c ? &c->outer : &unknown_frame;
+}
+
+void tm_symbolizer_expand(struct tm_symbolizer *sym, uint64_t pc,
+			  const struct tm_frame_info **ret, size_t *count)
+{
+	struct cached *c = lookup(sym, pc);
+
+	*ret = c ? c->frames : &unknown_frame;
+	*count = c ? c->count : 1;
+}

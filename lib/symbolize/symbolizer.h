@@ -1,0 +1,52 @@
+// symbolizer.h: what every symbolizer shares (a per-pc cache and how a
+// frame is made) and the backend each kind plugs in (libdwfl over the
+// table's modules, or a debugger's callback).
+#ifndef TM_SYMBOLIZE_SYMBOLIZER_H
+#define TM_SYMBOLIZE_SYMBOLIZER_H
+
+#include "tm/symbolize.h"
+
+#define TM_UNKNOWN "<unknown>"
+// Inlining deeper than this is cut off (the outermost frames are kept).
+#define TM_MAX_INLINE 32
+
+struct tm_symbolizer_backend {
+	// Resolve return address @pc into @frames (at most TM_MAX_INLINE + 1,
+	// innermost first; *@count >= 1) and @outer, the same place as one
+	// frame named after the function the code was inlined into.  Every
+	// string is made by tm_frame_make().
+	void (*resolve)(struct tm_symbolizer *sym, uint64_t pc,
+			struct tm_frame_info *frames, size_t *count,
+			struct tm_frame_info *outer);
+	void (*release)(void *impl);
+};
+
+struct cached;
+
+struct tm_symbolizer {
+	const struct tm_symbolizer_backend *backend;
+	void *impl;
+	// Modules whose file has another build-id than the table recorded.
+	size_t mismatch_count;
+	char *first_mismatch;
+	// pc -> frames, open addressing.  Entries are allocated one by one,
+	// so what lookups return stays put as the table grows.
+	struct cached **cache;
+	size_t capacity, count;
+};
+
+// A symbolizer with @backend over @impl (released by tm_symbolizer_destroy,
+// or at once if this fails).
+struct tm_error *tm_symbolizer_create(const struct tm_symbolizer_backend *b,
+				      void *impl, struct tm_symbolizer **ret);
+
+// A frame whose strings the symbolizer owns: @file (relative to @comp_dir
+// if it is relative, folded lexically), @function demangled; a missing
+// @file is replaced by @module with line 0, anything else missing by
+// "<unknown>".
+struct tm_frame_info tm_frame_make(uint64_t pc, const char *file, int line,
+				   const char *function, const char *module,
+				   const char *comp_dir);
+void tm_frame_release(struct tm_frame_info *f);
+
+#endif // TM_SYMBOLIZE_SYMBOLIZER_H
