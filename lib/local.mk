@@ -9,9 +9,9 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/table.c lib/runtime/intern.c lib/runtime/unwind.c \
 	lib/runtime/stackcache.c \
 	lib/runtime/modules.c lib/runtime/record.c lib/runtime/control.c \
-	lib/runtime/hooks.c lib/runtime/env.c
+	lib/runtime/hooks.c lib/runtime/env.c lib/runtime/gdb_autoload.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
-	-I$(srcdir)/lib/include
+	-I$(srcdir)/lib/include -DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'
 # The hooks must not be turned into calls to themselves (calloc into
 # malloc+memset) and must keep their stack frames for the unwinder.
 RUNTIME_CFLAGS = $(AM_CFLAGS) -fno-builtin -fno-omit-frame-pointer \
@@ -50,7 +50,8 @@ READER_ONLY_SOURCES += \
 	lib/session/session.c lib/session/report.c
 READER_SOURCES = $(LAYOUT_SOURCES) $(READER_ONLY_SOURCES)
 READER_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
-	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader
+	-I$(srcdir)/lib/include -I$(srcdir)/lib/util -I$(srcdir)/lib/reader \
+	-I$(srcdir)/lib/symbolize
 
 lib_LTLIBRARIES += libtm.la
 libtm_la_SOURCES = $(READER_SOURCES)

@@ -59,7 +59,8 @@ tests_fuzz_fuzz_core_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
 check_PROGRAMS += tests/unit/test_runtime
 tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c \
 	tests/unit/tm_test.h $(RUNTIME_SOURCES) $(READER_ONLY_SOURCES)
-tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime
+tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime \
+	-DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'
 tests_unit_test_runtime_CFLAGS = $(RUNTIME_CFLAGS) $(UBSAN_FLAGS)
 tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
 tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++ -ldl \
@@ -123,6 +124,15 @@ tests_programs_frames_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_static_LDFLAGS = -no-install -static-libtool-libs
 tests_programs_frames_static_LDADD = libtracemalloc.la -ldl -lpthread
 
+# The debugger tests' program, preloaded and with the runtime linked in.
+check_PROGRAMS += tests/programs/debuggee tests/programs/debuggee-static
+tests_programs_debuggee_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_debuggee_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_debuggee_static_SOURCES = tests/programs/debuggee.c
+tests_programs_debuggee_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_debuggee_static_LDFLAGS = -no-install -static-libtool-libs
+tests_programs_debuggee_static_LDADD = libtracemalloc.la -ldl -lpthread
+
 check_LTLIBRARIES += tests/programs/libplugin.la
 tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
 tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -146,7 +156,9 @@ E2E_TESTS = \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
-	tests/e2e/run-cores.sh
+	tests/e2e/run-cores.sh \
+	tests/e2e/run-gdb.sh \
+	tests/e2e/run-lldb.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
 	tests/snapshot/crosscheck.py \

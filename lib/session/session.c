@@ -3,6 +3,7 @@
 #include "tm/session.h"
 
 #include "error.h"
+#include "symbolizer.h"
 
 #include <elf.h>
 #include <elfutils/libdwelf.h>
@@ -152,7 +153,11 @@ static struct tm_error *finish(struct tm_session *s, const char *exe)
 
 	if (!s->table && (err = tm_table_decode(s->src, s->base, &s->table)))
 		return err;
-	if (!s->sym) {
+	if (s->sym) {
+		size_t n;
+		const struct tm_module *mods = tm_table_modules(s->table, &n);
+		tm_symbolizer_use_modules(s->sym, mods, n);
+	} else {
 		struct tm_module *copy;
 		char *path;
 		size_t n;
@@ -391,4 +396,9 @@ struct tm_error *tm_session_save(const struct tm_session *s, const char *path)
 		return err;
 	}
 	return NULL;
+}
+
+bool tm_session_tracing(const struct tm_session *s)
+{
+	return tm_table_info(s->table)->tracing;
 }

@@ -11,11 +11,16 @@
 struct callback_symbolizer {
 	tm_symbolize_fn fn;
 	void *arg;
+	// The table's module map: modules are named as the traced process
+	// saw them, whatever path the debugger found the file under.
+	const struct tm_module *modules;
+	size_t module_count;
 };
 
 // Where the callback's frames go while one pc is resolved.
 struct tm_frame_sink {
 	uint64_t pc;
+	const char *module; // from the table, or NULL
 	struct tm_frame_info *frames;
 	size_t count;
 };
@@ -35,12 +40,17 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		    struct tm_frame_info *outer)
 {
 	struct callback_symbolizer *cb = sym->impl;
-	struct tm_frame_sink sink = { pc, frames, 0 };
+	uint64_t address = pc ? pc - 1 : 0;
+	struct tm_frame_sink sink = { pc, NULL, frames, 0 };
 
-	cb->fn(pc ? pc - 1 : 0, &sink, cb->arg);
+	for (size_t i = 0; i < cb->module_count; i++)
+		if (address >= cb->modules[i].start &&
+		    address < cb->modules[i].end)
+			sink.module = cb->modules[i].path;
+	cb->fn(address, &sink, cb->arg);
 	if (sink.count == 0)
 		frames[sink.count++] =
-			tm_frame_make(pc, NULL, 0, NULL, NULL, NULL);
+			tm_frame_make(pc, NULL, 0, NULL, sink.module, NULL);
 	// One frame for the whole place: the innermost line, in the function
 	// everything was inlined into.
 	const struct tm_frame_info *in = &frames[0];
@@ -57,15 +67,25 @@ static void release(void *impl)
 	free(impl);
 }
 
+static void use_modules(void *impl, const struct tm_module *modules,
+			size_t count)
+{
+	struct callback_symbolizer *cb = impl;
+
+	cb->modules = modules;
+	cb->module_count = count;
+}
+
 static const struct tm_symbolizer_backend callback_backend = {
 	.resolve = resolve,
 	.release = release,
+	.use_modules = use_modules,
 };
 
 struct tm_error *tm_symbolizer_create_callback(tm_symbolize_fn fn, void *arg,
 					       struct tm_symbolizer **ret)
 {
-	struct callback_symbolizer *cb = malloc(sizeof(*cb));
+	struct callback_symbolizer *cb = calloc(1, sizeof(*cb));
 
 	if (!cb)
 		return &tm_enomem;

@@ -66,6 +66,13 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 	free(sym);
 }
 
+void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
+			       const struct tm_module *modules, size_t count)
+{
+	if (sym->backend->use_modules)
+		sym->backend->use_modules(sym->impl, modules, count);
+}
+
 size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,
 				const char **ret)
 {
@@ -99,45 +106,70 @@ static char *function_name(const char *symbol)
 	return dup_or_unknown(symbol);
 }
 
-// @file as a path that does not depend on the reader's directory: a
-// relative name is taken from the compilation directory @comp_dir, and
-// "." and ".." are folded lexically.  Returns a new string or NULL.
-static char *absolute_file(const char *file, const char *comp_dir)
+// @path with "." and ".." folded lexically and "//" made "/".  A relative
+// path stays relative, keeping the ".." that lead out of it.  Returns a new
+// string or NULL.
+static char *fold_path(const char *path)
 {
-	if (!file)
-		return NULL;
-	if (file[0] != '/' && (!comp_dir || comp_dir[0] != '/'))
-		return strdup(file);
-	if (file[0] == '/')
-		comp_dir = "";
-	size_t n = strlen(comp_dir) + strlen(file) + 2;
-	char *joined = malloc(n), *out = malloc(n);
-	if (!joined || !out) {
-		free(joined);
+	size_t n = strlen(path);
+	char *copy = strdup(path), *out = malloc(n + 2);
+	// The length of @out before each kept part, to drop it on "..".
+	size_t *starts = malloc((n / 2 + 2) * sizeof(*starts));
+	size_t kept = 0, len = 0, fixed = 0; // `fixed`: leading ".." parts
+
+	if (!copy || !out || !starts) {
+		free(copy);
 		free(out);
-		return strdup(file);
+		free(starts);
+		return NULL;
 	}
-	snprintf(joined, n, "%s/%s", comp_dir, file);
-	size_t len = 0;
-	for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+	bool absolute = path[0] == '/';
+	if (absolute)
+		out[len++] = '/';
+	for (char *save = NULL, *part = strtok_r(copy, "/", &save); part;
 	     part = strtok_r(NULL, "/", &save)) {
 		if (strcmp(part, ".") == 0)
 			continue;
-		if (strcmp(part, "..") == 0) {
-			while (len > 0 && out[--len] != '/')
-				;
+		if (strcmp(part, "..") == 0 && kept > fixed) {
+			len = starts[--kept];
 			continue;
 		}
-		out[len++] = '/';
+		if (strcmp(part, "..") == 0 && absolute)
+			continue; // "/.." is "/"
+		starts[kept++] = len;
+		if (len > (absolute ? 1u : 0u))
+			out[len++] = '/';
+		if (strcmp(part, "..") == 0)
+			fixed = kept;
 		size_t k = strlen(part);
 		memcpy(out + len, part, k);
 		len += k;
 	}
 	if (len == 0)
-		out[len++] = '/';
+		out[len++] = '.';
 	out[len] = '\0';
-	free(joined);
+	free(copy);
+	free(starts);
 	return out;
+}
+
+// @file as a path that does not depend on the reader's directory: a
+// relative name is taken from the compilation directory @comp_dir, and
+// folded.  Returns a new string or NULL.
+static char *absolute_file(const char *file, const char *comp_dir)
+{
+	if (!file)
+		return NULL;
+	if (file[0] == '/' || !comp_dir || !*comp_dir)
+		return fold_path(file);
+	size_t n = strlen(comp_dir) + strlen(file) + 2;
+	char *joined = malloc(n);
+	if (!joined)
+		return NULL;
+	snprintf(joined, n, "%s/%s", comp_dir, file);
+	char *folded = fold_path(joined);
+	free(joined);
+	return folded;
 }
 
 struct tm_frame_info tm_frame_make(uint64_t pc, const char *file, int line,

@@ -19,6 +19,9 @@ struct tm_symbolizer_backend {
 			struct tm_frame_info *frames, size_t *count,
 			struct tm_frame_info *outer);
 	void (*release)(void *impl);
+	// Optional: the modules the table records, for names of modules.
+	void (*use_modules)(void *impl, const struct tm_module *modules,
+			    size_t count);
 };
 
 struct cached;
@@ -48,5 +51,10 @@ struct tm_frame_info tm_frame_make(uint64_t pc, const char *file, int line,
 				   const char *function, const char *module,
 				   const char *comp_dir);
 void tm_frame_release(struct tm_frame_info *f);
+
+// Name modules as @modules (a table's module map, borrowed until the
+// symbolizer is destroyed) does, where the backend lets it.
+void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
+			       const struct tm_module *modules, size_t count);
 
 #endif // TM_SYMBOLIZE_SYMBOLIZER_H

@@ -7,7 +7,7 @@ set -eu
 : "${top_srcdir:?run through make check}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tm-e2e.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 
 runtime=$top_builddir/.libs/libtracemalloc.so
 probe=$top_builddir/tests/tools/tm-probe

@@ -62,6 +62,8 @@ TM_PUBLIC const char *tm_session_kind(const struct tm_session *s);
 TM_PUBLIC const char *tm_session_name(const struct tm_session *s);
 /** "symbol", "scan" or "offset 0" (borrowed). */
 TM_PUBLIC const char *tm_session_located_by(const struct tm_session *s);
+/** Whether the process was tracing when the table was read. */
+TM_PUBLIC bool tm_session_tracing(const struct tm_session *s);
 /** Borrowed until tm_session_destroy(). */
 TM_PUBLIC struct tm_source *tm_session_source(const struct tm_session *s);
 TM_PUBLIC uint64_t tm_session_base(const struct tm_session *s);
