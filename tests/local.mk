@@ -66,7 +66,23 @@ tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
 tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++ -ldl \
 	-lpthread
 
-TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot
+check_PROGRAMS += tests/unit/test_symbolize tests/unit/test_session
+tests_unit_test_symbolize_SOURCES = tests/unit/test_symbolize.c \
+	tests/unit/tm_test.h $(READER_SOURCES)
+tests_unit_test_symbolize_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_symbolize_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_symbolize_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_symbolize_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
+tests_unit_test_session_SOURCES = tests/unit/test_session.c \
+	tests/unit/tm_test.h tests/unit/table_builder.h \
+	tests/unit/table_builder.c $(READER_SOURCES)
+tests_unit_test_session_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_session_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_session_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
+
+TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot \
+	tests/unit/test_symbolize tests/unit/test_session
 
 # --- end to end ------------------------------------------------------------
 # Programs run under LD_PRELOAD; they link nothing of ours unless they call

@@ -31,8 +31,9 @@ void tm_frame_sink_add(struct tm_frame_sink *sink, const char *filename,
 	// Deeper inlining than this is cut, as libdwfl's is.
 	if (!sink || sink->count > TM_MAX_INLINE)
 		return;
-	sink->frames[sink->count++] = tm_frame_make(sink->pc, filename, lineno,
-						    function, module, NULL);
+	sink->frames[sink->count++] =
+		tm_frame_make(sink->pc, filename, lineno, function,
+			      sink->module ? sink->module : module, NULL);
 }
 
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,

@@ -82,7 +82,8 @@ size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,
 
 static char *dup_or_unknown(const char *s)
 {
-	char *copy = s && *s ? strdup(s) : NULL;
+	// "<unknown>" itself stays the shared constant, never a copy.
+	char *copy = s && *s && strcmp(s, UNKNOWN) != 0 ? strdup(s) : NULL;
 
 	return copy ? copy : (char *)UNKNOWN;
 }
