@@ -150,13 +150,9 @@ class _Command(gdb.Command):
         self.dont_repeat()
         try:
             self.do(gdb.string_to_argv(argument))
-        except TmError as e:
-            raise gdb.GdbError("tm: %s" % e)
         except gdb.MemoryError as e:
             raise gdb.GdbError("tm: cannot read memory: %s" % e)
-        except gdb.error as e:
-            raise gdb.GdbError("tm: %s" % e)
-        except (OSError, ValueError) as e:
+        except Exception as e:  # never a Python traceback
             raise gdb.GdbError("tm: %s" % e)
 
 
@@ -262,9 +258,7 @@ EXPR is anything GDB evaluates to an address: p, $rdi, 0x55d0c0a012a0,
             address = int(value) & 0xFFFFFFFFFFFFFFFF
             with open_tracing() as session:
                 gdb.write(session.traceback(address))
-        except TmError as e:
-            raise gdb.GdbError("tm: %s" % e)
-        except gdb.error as e:
+        except Exception as e:  # never a Python traceback
             raise gdb.GdbError("tm: %s" % e)
 
 

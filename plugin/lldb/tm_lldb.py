@@ -239,7 +239,7 @@ class TmCommand:
             else:
                 raise TmError("'%s' is not a tm command: use status, top, "
                               "traceback, snapshot save or diff" % name)
-        except (TmError, OSError, ValueError) as e:
+        except Exception as e:  # never a Python traceback
             result.SetError("tm: %s" % e)
 
 
