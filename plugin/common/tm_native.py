@@ -18,6 +18,43 @@ class TmError(Exception):
     """A failure, with libtm's one-line message."""
 
 
+# The help of the `tm` command, in GDB and in LLDB.
+HELP = """tracemalloc for native programs: where the live heap was allocated.
+
+The program must run under libtracemalloc (LD_PRELOAD or linked, with
+TRACEMALLOC=NFRAME or tm_start()).  The commands read the table from the
+live process, a core or a remote target, as tm-core does.
+
+tm status                        what the table holds
+tm top [N] [KEY] [cumulative]    the N (10) biggest groups by KEY
+tm traceback EXPR                the block at an address, and its traceback
+tm snapshot save FILE            save the table as a snapshot file
+tm diff FILE [N] [KEY] [cumulative]
+                                 what grew since a snapshot file (or core)
+
+KEY is lineno (the default), filename or traceback.  EXPR is anything
+the debugger evaluates to an address: p, $rdi, 0x55d0c0a012a0."""
+
+TOP_USAGE = "tm top [N] [lineno|filename|traceback] [cumulative]"
+DIFF_USAGE = "tm diff FILE [N] [lineno|filename|traceback] [cumulative]"
+
+
+def parse_view(argv, usage):
+    """[N] [KEY] [cumulative], in any order: (limit, key, cumulative)."""
+    limit, key, cumulative = 10, "lineno", False
+    for word in argv:
+        if word.isdigit():
+            limit = int(word)
+        elif word in KEYS:
+            key = word
+        elif word == "cumulative":
+            cumulative = True
+        else:
+            raise TmError("'%s' is not a count, a key or 'cumulative'; "
+                          "usage: %s" % (word, usage))
+    return limit, key, cumulative
+
+
 # tm_read_fn and tm_symbolize_fn (lib/include/tm/reader.h, symbolize.h).
 READ_FN = CFUNCTYPE(c_void_p, c_void_p, c_uint64, c_size_t, c_void_p)
 SYMBOLIZE_FN = CFUNCTYPE(None, c_uint64, c_void_p, c_void_p)

@@ -157,19 +157,7 @@ class _Command(gdb.Command):
 
 
 class Tm(gdb.Command):
-    """tracemalloc for native programs: where the live heap was allocated.
-
-The program must run under libtracemalloc (LD_PRELOAD or linked, with
-TRACEMALLOC=NFRAME or tm_start()).  The commands read the table from the
-live process, a core or a remote target, as tm-core does.
-
-tm status                        what the table holds
-tm top [N] [KEY] [cumulative]    the N (10) biggest groups by KEY
-tm traceback EXPR                the block at an address, and its traceback
-tm snapshot save FILE            save the table as a snapshot file
-tm diff FILE                     what grew since a snapshot file (or core)
-
-KEY is lineno (the default), filename or traceback."""
+    __doc__ = tm_native.HELP
 
     def __init__(self):
         super().__init__("tm", gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND,
@@ -191,22 +179,6 @@ Usage: tm status"""
             gdb.write(session.status())
 
 
-def parse_view(argv, usage):
-    """[N] [KEY] [cumulative], in any order: (limit, key, cumulative)."""
-    limit, key, cumulative = 10, "lineno", False
-    for word in argv:
-        if word.isdigit():
-            limit = int(word)
-        elif word in tm_native.KEYS:
-            key = word
-        elif word == "cumulative":
-            cumulative = True
-        else:
-            raise TmError("'%s' is not a count, a key or 'cumulative'; "
-                          "usage: %s" % (word, usage))
-    return limit, key, cumulative
-
-
 def complete_view(text, word):
     return [w for w in tm_native.KEYS + ("cumulative",)
             if w.startswith(word or "")]
@@ -220,7 +192,7 @@ N is how many lines (10; 0 for all); KEY is lineno (the default),
 filename or traceback; cumulative counts every frame of a traceback, not
 only the most recent one."""
 
-    USAGE = "tm top [N] [lineno|filename|traceback] [cumulative]"
+    USAGE = tm_native.TOP_USAGE
 
     def __init__(self):
         super().__init__("tm top", gdb.COMMAND_DATA)
@@ -229,7 +201,7 @@ only the most recent one."""
         return complete_view(text, word)
 
     def do(self, argv):
-        limit, key, cumulative = parse_view(argv, self.USAGE)
+        limit, key, cumulative = tm_native.parse_view(argv, self.USAGE)
         with open_tracing() as session:
             gdb.write(session.top(key, cumulative, limit))
 
@@ -297,7 +269,7 @@ Usage: tm diff FILE [N] [KEY] [cumulative]
 FILE is a snapshot saved by `tm snapshot save` or tm-core, a trace file,
 or a core of the same program."""
 
-    USAGE = "tm diff FILE [N] [lineno|filename|traceback] [cumulative]"
+    USAGE = tm_native.DIFF_USAGE
 
     def __init__(self):
         super().__init__("tm diff", gdb.COMMAND_DATA, gdb.COMPLETE_FILENAME)
@@ -305,7 +277,7 @@ or a core of the same program."""
     def do(self, argv):
         if not argv:
             raise TmError("usage: " + self.USAGE)
-        limit, key, cumulative = parse_view(argv[1:], self.USAGE)
+        limit, key, cumulative = tm_native.parse_view(argv[1:], self.USAGE)
         with tm_native.Session.from_path(os.path.expanduser(argv[0])) as old:
             gdb.write(old.warnings("tm"), gdb.STDERR)
             with open_tracing() as now:

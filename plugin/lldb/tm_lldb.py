@@ -26,25 +26,6 @@ from tm_native import TmError  # noqa: E402
 
 DESCRIPTOR = "__tracemalloc_descriptor"
 
-HELP = """tracemalloc for native programs: where the live heap was allocated.
-
-The program must run under libtracemalloc (LD_PRELOAD or linked, with
-TRACEMALLOC=NFRAME or tm_start()).  The commands read the table from the
-live process, a core or a remote target, as tm-core does.
-
-tm status                        what the table holds
-tm top [N] [KEY] [cumulative]    the N (10) biggest groups by KEY
-tm traceback EXPR                the block at an address, and its traceback
-tm snapshot save FILE            save the table as a snapshot file
-tm diff FILE [N] [KEY] [cumulative]
-                                 what grew since a snapshot file (or core)
-
-KEY is lineno (the default), filename or traceback.  EXPR is anything
-LLDB evaluates to an address: p, $rdi, 0x55d0c0a012a0."""
-
-TOP_USAGE = "tm top [N] [lineno|filename|traceback] [cumulative]"
-DIFF_USAGE = "tm diff FILE [N] [lineno|filename|traceback] [cumulative]"
-
 
 def _reader(process):
     def read(address, n):
@@ -139,22 +120,6 @@ def open_process(debugger, tracing=True):
     return session
 
 
-def parse_view(argv, usage):
-    """[N] [KEY] [cumulative], in any order: (limit, key, cumulative)."""
-    limit, key, cumulative = 10, "lineno", False
-    for word in argv:
-        if word.isdigit():
-            limit = int(word)
-        elif word in tm_native.KEYS:
-            key = word
-        elif word == "cumulative":
-            cumulative = True
-        else:
-            raise TmError("'%s' is not a count, a key or 'cumulative'; "
-                          "usage: %s" % (word, usage))
-    return limit, key, cumulative
-
-
 def _evaluate(debugger, expression):
     """The address @expression evaluates to in the selected frame."""
     target = debugger.GetSelectedTarget()
@@ -177,7 +142,7 @@ def status(debugger, argv, out):
 
 
 def top(debugger, argv, out):
-    limit, key, cumulative = parse_view(argv, TOP_USAGE)
+    limit, key, cumulative = tm_native.parse_view(argv, tm_native.TOP_USAGE)
     with open_process(debugger) as session:
         out.write(session.top(key, cumulative, limit))
 
@@ -192,8 +157,8 @@ def snapshot(debugger, argv, out):
 
 def diff(debugger, argv, out):
     if not argv:
-        raise TmError("usage: " + DIFF_USAGE)
-    limit, key, cumulative = parse_view(argv[1:], DIFF_USAGE)
+        raise TmError("usage: " + tm_native.DIFF_USAGE)
+    limit, key, cumulative = tm_native.parse_view(argv[1:], tm_native.DIFF_USAGE)
     with tm_native.Session.from_path(os.path.expanduser(argv[0])) as old:
         sys.stderr.write(old.warnings("tm"))
         with open_process(debugger) as now:
@@ -214,13 +179,13 @@ class TmCommand:
         return "tracemalloc: where the live heap was allocated (tm help)"
 
     def get_long_help(self):
-        return HELP
+        return tm_native.HELP
 
     def __call__(self, debugger, command, exe_ctx, result):
         try:
             words = command.split(None, 1)
             if not words or words[0] == "help":
-                result.AppendMessage(HELP)
+                result.AppendMessage(tm_native.HELP)
                 return
             name, rest = words[0], words[1] if len(words) > 1 else ""
 

@@ -146,11 +146,13 @@ gdb_batch $(views "$kcore") "$prog" "$kcore" >"$tmp/gdb.out" ||
 	fail "gdb: $(cat "$tmp/gdb.err")"
 unset IFS
 check_views
-# Frames are named with GDB's view: its path substitutions apply.
+# Frames are named with GDB's view: its path substitutions apply.  (From
+# $tmp: GDB would find the sources through its current folder otherwise.)
 from=$(sed -n 's|^\(.*\)/tests/programs/debuggee\.c:.*|\1|p' "$tmp/t.top" | head -n 1)
 [ -n "$from" ] || fail "no debuggee.c line in $(cat "$tmp/t.top")"
-gdb_batch -ex "set substitute-path $from /moved/src" -ex 'tm top 3' \
-	"$prog" "$kcore" >"$tmp/gdb.out" || fail "gdb: $(cat "$tmp/gdb.err")"
+(cd "$tmp" && gdb_batch -ex "set substitute-path $from /moved/src" \
+	-ex 'tm top 3' "$prog" "$kcore") >"$tmp/gdb.out" ||
+	fail "gdb: $(cat "$tmp/gdb.err")"
 grep -q '^/moved/src/tests/programs/debuggee\.c:[0-9]*: size=' "$tmp/gdb.out" ||
 	fail "set substitute-path was not applied: $(cat "$tmp/gdb.out")"
 rm -f "$kcore"
