@@ -1,8 +1,9 @@
 #!/bin/sh
 # The tm commands in GDB.  They load by themselves from the runtime, and
 # print what tm-core prints for the same memory: a live process at a
-# breakpoint, after a SIGSEGV, after malloc's own SIGABRT, a kernel core,
-# and a stripped program whose table only the magic scan finds.  Without
+# breakpoint, after a SIGSEGV, after malloc's own SIGABRT, through
+# gdbserver, a kernel core, and a stripped program whose table only the
+# magic scan finds.  Without
 # the runtime, or with tracing off, they say so in one line.
 . "$top_srcdir/tests/e2e/lib.sh"
 
@@ -132,6 +133,26 @@ grep -q 'SIGABRT' "$tmp/gdb.out" || fail "no SIGABRT: $(cat "$tmp/gdb.out")"
 check_views
 same p
 grep -q 'bytes into a block of 65536 bytes' "$tmp/g.p" || fail "$(cat "$tmp/g.p")"
+
+# --- a remote target: gdbserver runs the program, GDB reads through it.
+if command -v gdbserver >/dev/null; then
+	IFS='
+'
+	# shellcheck disable=SC2046
+	gdb_batch -iex 'set sysroot /' \
+		-ex "target remote | exec gdbserver --wrapper env LD_PRELOAD=$runtime TRACEMALLOC=16 -- - $prog stop $tmp/pid" \
+		-ex 'break stop_here' -ex continue $(views "$pidsrc") \
+		-ex "pipe tm traceback p | cat >$tmp/g.p" \
+		-ex "eval \"shell $core traceback $pidsrc %lu >$tmp/t.p\", (unsigned long)p" \
+		-ex kill "$prog" >"$tmp/gdb.out" || fail "gdb: $(cat "$tmp/gdb.err")"
+	unset IFS
+	grep -q '^Remote debugging using' "$tmp/gdb.out" "$tmp/gdb.err" ||
+		fail "not remote: $(cat "$tmp/gdb.out")"
+	check_views
+	same p
+else
+	echo "no gdbserver: the remote case is not run"
+fi
 
 # --- a kernel core, loaded with `gdb PROG CORE`.
 (cd "$tmp" && ulimit -c unlimited &&
