@@ -77,3 +77,8 @@ struct tm_error *tm_source_read(struct tm_source *src, void *buf,
 				       n, (unsigned long long)address);
 	return src->read(buf, address, n, src->arg);
 }
+
+const char *tm_source_substitute(const struct tm_source *src)
+{
+	return src->substitute;
+}

@@ -17,6 +17,9 @@ struct tm_source {
 	void (*release)(void *arg);
 	struct tm_segment *segments;
 	size_t segment_count, segment_capacity;
+	// Set by an origin that read some bytes from elsewhere than itself
+	// (a core: from a file it maps); borrowed from the origin.
+	const char *substitute;
 };
 
 // A source that owns @arg: @release(@arg) runs when the source is destroyed,

@@ -65,6 +65,14 @@ void tm_report_warnings(FILE *out, const char *prefix,
 			"was taken (build-id differs), e.g. %s; their frames "
 			"are not named\n",
 			prefix, n, path);
+	const char *file = tm_source_substitute(tm_session_source(s));
+	if (file)
+		fprintf(out,
+			"%s: warning: the core does not hold the trace "
+			"table's pages; they were read from %s, which the "
+			"core maps there (as the file is now, not as it was "
+			"when the core was written)\n",
+			prefix, file);
 	const struct tm_damage *d = tm_table_damage(tm_session_table(s));
 	if (!d->shards_in_flight && !d->shards_unreadable &&
 	    !d->shards_inconsistent && !d->traces_bad && !d->bytes_unreadable &&

@@ -3,6 +3,7 @@
 #include "tm/session.h"
 
 #include "error.h"
+#include "source.h"
 #include "symbolizer.h"
 
 #include <elf.h>
@@ -151,6 +152,10 @@ static struct tm_error *finish(struct tm_session *s, const char *exe)
 {
 	struct tm_error *err;
 
+	// Only the table's own reads count for tm_source_substitute(): a
+	// scan may have read mapped libraries on the way.
+	if (!s->table)
+		s->src->substitute = NULL;
 	if (!s->table && (err = tm_table_decode(s->src, s->base, &s->table)))
 		return err;
 	if (s->sym) {

@@ -104,6 +104,27 @@ assert d["damage"]["shards_inconsistent"] == 0, d["damage"]
 	rm -f "$tmp"/gcore.*
 fi
 
+# A table kept in a file (TRACEMALLOC_FILE) is a shared file mapping, which
+# cores leave out by default: its pages are read from the file the core
+# maps there, and tm-core says so.
+(cd "$tmp" && exec env TRACEMALLOC=8 TRACEMALLOC_FILE="$tmp/trace.%p" \
+	LD_PRELOAD="$runtime" "$programs/sleeper") >"$tmp/out" &
+pid=$!
+wait_for "$tmp/out" ready
+gcore -o "$tmp/gcore" $pid >/dev/null 2>&1 || fail "gcore failed"
+kill -9 $pid; wait $pid 2>/dev/null || true
+"$core" analyze "$tmp/gcore.$pid" --top 1 >"$tmp/analyze" 2>"$tmp/err" ||
+	fail "analyze of a file-backed table's core: $(cat "$tmp/err")"
+grep -q 'sleeper\.c:[0-9]*: size=7595 KiB, count=1000, average=7777 B$' \
+	"$tmp/analyze" || fail "$(cat "$tmp/analyze")"
+grep -q "warning: the core does not hold the trace table's pages; they were read from $tmp/trace.$pid," \
+	"$tmp/err" || fail "no warning: $(cat "$tmp/err")"
+# Without the file, the core alone cannot give the table.
+rm -f "$tmp/trace.$pid"
+"$core" analyze "$tmp/gcore.$pid" >/dev/null 2>"$tmp/err" &&
+	fail "a table read from nowhere"
+rm -f "$tmp"/gcore.*
+
 # A core from the kernel: the program dies of SIGSEGV.
 case $(cat /proc/sys/kernel/core_pattern) in
 "|"*)

@@ -87,6 +87,12 @@ TM_PUBLIC struct tm_error *tm_source_add_segment(struct tm_source *src,
 /** NULL is allowed. */
 TM_PUBLIC void tm_source_destroy(struct tm_source *src);
 
+/** The file some bytes were read from instead of the source itself, or
+ * NULL.  A core has no contents for the shared file mappings it does not
+ * dump (a TRACEMALLOC_FILE table among them); those are read from the
+ * file the core says was mapped there, as that file is now.  Borrowed. */
+TM_PUBLIC const char *tm_source_substitute(const struct tm_source *src);
+
 /** Read bytes through a source (bounded by nothing but the source). */
 TM_PUBLIC struct tm_error *tm_source_read(struct tm_source *src, void *buf,
 					  uint64_t address, size_t n);
