@@ -74,8 +74,11 @@ gdb_batch -ex "set environment LD_PRELOAD=$runtime" \
 	-ex "tm snapshot save $tmp/snap" \
 	-ex "pipe tm diff $tmp/snap 5 | cat >$tmp/g.diff" \
 	-ex "shell $core diff $tmp/snap $pidsrc --top 5 >$tmp/t.diff" \
+	-ex 'call (void)tm_stop()' -ex 'tm top' \
 	-ex kill "$prog" >"$tmp/gdb.out" || fail "gdb: $(cat "$tmp/gdb.err")"
 unset IFS
+grep -qx 'tm: tracing is off in this process (tm_stop() was called); .*' "$tmp/gdb.err" ||
+	fail "after tm_stop(): $(cat "$tmp/gdb.err")"
 check_views
 for v in p inside none diff list; do
 	same $v
