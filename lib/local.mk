@@ -9,7 +9,8 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/table.c lib/runtime/intern.c lib/runtime/unwind.c \
 	lib/runtime/stackcache.c \
 	lib/runtime/modules.c lib/runtime/record.c lib/runtime/control.c \
-	lib/runtime/hooks.c lib/runtime/env.c lib/runtime/gdb_autoload.c
+	lib/runtime/hooks.c lib/runtime/env.c lib/runtime/gdb_autoload.c \
+	lib/runtime/dlclose.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'
 # The hooks must not be turned into calls to themselves (calloc into

@@ -154,6 +154,12 @@ tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
 tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_libplugin_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
+check_LTLIBRARIES += tests/programs/libplugin-other.la
+tests_programs_libplugin_other_la_SOURCES = tests/programs/plugin.c
+tests_programs_libplugin_other_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_OTHER
+tests_programs_libplugin_other_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_libplugin_other_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
 
 E2E_TESTS = \
 	tests/e2e/run-frames.sh \

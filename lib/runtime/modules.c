@@ -138,6 +138,36 @@ void tm_modules_refresh(void)
 	tm_spin_unlock(&tm_rt.module_lock);
 }
 
+static int mark_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	bool *loaded = arg;
+
+	(void)size;
+	for (unsigned i = 0; i < known_count; i++)
+		if (known[i].bias == info->dlpi_addr)
+			loaded[i] = true;
+	return 0;
+}
+
+// After dlclose(): forget the modules that are gone, so that whatever is
+// loaded at their addresses next is recorded too, not taken for them.
+// Their records stay in the table: traces from them still name them.
+void tm_modules_forget_unloaded(void)
+{
+	static bool loaded[MAX_KNOWN];
+
+	if (!tm_spin_trylock(&tm_rt.module_lock))
+		return;
+	memset(loaded, 0, sizeof(loaded));
+	dl_iterate_phdr(mark_loaded, loaded);
+	unsigned kept = 0;
+	for (unsigned i = 0; i < known_count; i++)
+		if (loaded[i])
+			known[kept++] = known[i];
+	__atomic_store_n(&known_count, kept, __ATOMIC_RELEASE);
+	tm_spin_unlock(&tm_rt.module_lock);
+}
+
 bool tm_modules_cover(const uint64_t *pcs, unsigned n)
 {
 	unsigned count = __atomic_load_n(&known_count, __ATOMIC_ACQUIRE);

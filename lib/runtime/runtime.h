@@ -125,6 +125,7 @@ extern int tm_stack_cache_enabled;
 void tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
+void tm_modules_forget_unloaded(void);
 
 // control.c: peak accounting after a change of @delta traced bytes.
 void tm_account(int64_t delta);

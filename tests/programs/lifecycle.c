@@ -1,7 +1,9 @@
 // lifecycle.c: allocations at the edges of a program's life: in a
 // constructor before main, in a library loaded with dlopen (and closed
-// again), and in a signal handler interrupting allocations.
-//   lifecycle PLUGIN.so
+// again), and in a signal handler interrupting allocations.  A second
+// library, if given, is loaded after the first was closed (most likely at
+// the same address) and allocates too.
+//   lifecycle PLUGIN.so [OTHER.so]
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@ static void on_alarm(int sig)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return 2;
 	void *h = dlopen(argv[1], RTLD_NOW);
 	if (!h) {
@@ -44,7 +46,20 @@ int main(int argc, char **argv)
 	void *(*plugin_allocate)(void) =
 		(void *(*)(void))dlsym(h, "plugin_allocate");
 	plugin_allocate();
+	printf("lifecycle: %s at %p\n", argv[1], (void *)plugin_allocate);
 	dlclose(h);
+	if (argc == 3) {
+		void *other = dlopen(argv[2], RTLD_NOW);
+		if (!other) {
+			fprintf(stderr, "lifecycle: %s\n", dlerror());
+			return 1;
+		}
+		plugin_allocate =
+			(void *(*)(void))dlsym(other, "plugin_allocate");
+		plugin_allocate();
+		printf("lifecycle: %s at %p\n", argv[2],
+		       (void *)plugin_allocate);
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
