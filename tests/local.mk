@@ -175,6 +175,7 @@ E2E_TESTS = \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-fuzz-core.sh \
+	tests/e2e/run-libfuzzer.sh \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \

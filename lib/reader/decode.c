@@ -377,9 +377,12 @@ static struct tm_error *decode(struct tm_source *src, uint64_t base,
 	if (err)
 		goto out;
 	// Indices become pointers now that the arrays stop moving.
+	// (No frames at all: every traceback is empty, and stays NULL.)
 	for (size_t i = 0; i < t->traceback_count; i++)
 		t->tracebacks[i].frames =
-			t->frames + (uintptr_t)t->tracebacks[i].frames;
+			t->frames
+				? t->frames + (uintptr_t)t->tracebacks[i].frames
+				: NULL;
 	for (size_t i = 0; i < t->trace_count; i++) {
 		t->traces[i].traceback =
 			&t->tracebacks[(uintptr_t)t->traces[i].traceback];
