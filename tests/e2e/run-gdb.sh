@@ -200,6 +200,24 @@ for v in status top tb cum; do
 	same $v
 done
 grep -q "stripped:0: size=.*, count=104," "$tmp/g.top" || fail "$(cat "$tmp/g.top")"
+# Its kernel core: the scan goes over the core's sections.
+(cd "$tmp" && ulimit -c unlimited && TRACEMALLOC=16 exec ./stripped segv) \
+	>/dev/null 2>&1 || true
+set -- "$tmp"/core*
+if [ -f "$1" ]; then
+	IFS='
+'
+	# shellcheck disable=SC2046
+	gdb_batch -ex "source $top_srcdir/plugin/gdb/tm_gdb.py" \
+		$(views "$1") "$tmp/stripped" "$1" >"$tmp/gdb.out" ||
+		fail "gdb: $(cat "$tmp/gdb.err")"
+	unset IFS
+	for v in status top tb cum; do
+		same $v
+	done
+	grep -q "stripped:0: size=.*, count=104," "$tmp/g.top" || fail "$(cat "$tmp/g.top")"
+	rm -f "$1"
+fi
 
 # --- no runtime, and tracing off: one line each, no Python traceback.
 gdb_batch -ex "source $top_srcdir/plugin/gdb/tm_gdb.py" \
