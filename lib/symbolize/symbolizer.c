@@ -48,10 +48,10 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 {
 	if (!sym)
 		return;
-	for (size_t i = 0; i < sym->capacity; i++) {
-		struct cached *c = sym->cache[i];
-		if (!c)
+	for (size_t i = 0; i < sym->cache.capacity; i++) {
+		if (!sym->cache.keys[i])
 			continue;
+		struct cached *c = (struct cached *)sym->cache.values[i];
 		if (c->frames != &c->outer) {
 			for (size_t k = 0; k < c->count; k++)
 				tm_frame_release(&c->frames[k]);
@@ -60,7 +60,7 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 		tm_frame_release(&c->outer);
 		free(c);
 	}
-	free(sym->cache);
+	tm_hashmap_deinit(&sym->cache);
 	free(sym->first_mismatch);
 	sym->backend->release(sym->impl);
 	free(sym);
@@ -210,52 +210,26 @@ static void resolve(struct tm_symbolizer *sym, struct cached *c, uint64_t pc)
 	c->count = n;
 }
 
-static size_t slot_of(uint64_t pc, size_t capacity)
-{
-	return (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 20) & (capacity - 1);
-}
-
-static bool grow(struct tm_symbolizer *sym)
-{
-	size_t cap = sym->capacity ? sym->capacity * 2 : 256;
-	struct cached **fresh = calloc(cap, sizeof(*fresh));
-
-	if (!fresh)
-		return false;
-	for (size_t i = 0; i < sym->capacity; i++) {
-		if (!sym->cache[i])
-			continue;
-		size_t j = slot_of(sym->cache[i]->pc, cap);
-		while (fresh[j])
-			j = (j + 1) & (cap - 1);
-		fresh[j] = sym->cache[i];
-	}
-	free(sym->cache);
-	sym->cache = fresh;
-	sym->capacity = cap;
-	return true;
-}
-
 static struct cached *lookup(struct tm_symbolizer *sym, uint64_t pc)
 {
-	if ((sym->count + 1) * 2 > sym->capacity && !grow(sym))
+	uint64_t key = pc + 1; // never a return address: all ones
+	size_t slot;
+
+	if (key == 0)
 		return NULL;
-	for (size_t j = slot_of(pc, sym->capacity);;
-	     j = (j + 1) & (sym->capacity - 1)) {
-		struct cached *c = sym->cache[j];
-		if (!c) {
-			c = calloc(1, sizeof(*c));
-			if (!c)
-				return NULL;
-			c->pc = pc;
-			resolve(sym, c, pc);
-			sym->cache[j] = c;
-			sym->count++;
-			return c;
-		}
-		if (c->pc == pc)
-			return c;
+	if (tm_hashmap_find(&sym->cache, key, &slot))
+		return (struct cached *)sym->cache.values[slot];
+	struct cached *c = calloc(1, sizeof(*c));
+	if (!c || !tm_hashmap_reserve(&sym->cache)) {
+		free(c);
+		return NULL;
 	}
+	c->pc = pc;
+	resolve(sym, c, pc);
+	// Reserving may have moved the slots: find it again.
+	tm_hashmap_find(&sym->cache, key, &slot);
+	tm_hashmap_put_at(&sym->cache, slot, key, (size_t)c);
+	return c;
 }
 
 static const struct tm_frame_info unknown_frame = { UNKNOWN, 0, UNKNOWN,

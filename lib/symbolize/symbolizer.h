@@ -4,6 +4,7 @@
 #ifndef TM_SYMBOLIZE_SYMBOLIZER_H
 #define TM_SYMBOLIZE_SYMBOLIZER_H
 
+#include "hashmap.h"
 #include "tm/symbolize.h"
 
 #define TM_UNKNOWN "<unknown>"
@@ -32,10 +33,9 @@ struct tm_symbolizer {
 	// Modules whose file has another build-id than the table recorded.
 	size_t mismatch_count;
 	char *first_mismatch;
-	// pc -> frames, open addressing.  Entries are allocated one by one,
-	// so what lookups return stays put as the table grows.
-	struct cached **cache;
-	size_t capacity, count;
+	// pc + 1 -> struct cached * (hashmap keys are nonzero).  Entries are
+	// allocated one by one, so what lookups return stays put.
+	struct tm_hashmap cache;
 };
 
 // A symbolizer with @backend over @impl (released by tm_symbolizer_destroy,
