@@ -35,41 +35,37 @@ int cmd_analyze(int argc, char **argv)
 	struct opened o;
 	struct tm_snapshot *filtered = NULL;
 	struct tm_statistic *stats = NULL;
-	struct tm_error *err;
 	size_t count = 0;
 	status = source_open(path, opt.pid, &o);
 	if (status)
 		goto out;
 	source_warn_damage(&o);
+	status = source_failed(tm_snapshot_filter(o.snapshot, opt.filters,
+						  opt.filter_count, &filtered));
+	if (!status)
+		status = source_failed(tm_snapshot_statistics(
+			filtered, opt.key, opt.cumulative, &stats, &count));
+	if (status)
+		goto out;
 	if (!opt.json) {
-		err = tm_report_top(stdout, o.session, opt.filters,
-				    opt.filter_count, opt.key, opt.cumulative,
-				    opt.top);
-	} else if (!(err = tm_snapshot_filter(o.snapshot, opt.filters,
-					      opt.filter_count, &filtered)) &&
-		   !(err = tm_snapshot_statistics(filtered, opt.key,
-						  opt.cumulative, &stats,
-						  &count))) {
-		size_t shown = opt.top && opt.top < count ? opt.top : count;
-		struct json j;
-		json_begin_document(&j, "analyze", &o);
-		json_grouping(&j, &opt, count);
-		json_begin_array(&j, "statistics");
-		for (size_t i = 0; i < shown; i++) {
-			json_begin_object(&j, NULL);
-			json_uint(&j, "size", stats[i].size);
-			json_uint(&j, "count", stats[i].count);
-			json_key_traceback(&j, stats[i].traceback);
-			json_end_object(&j);
-		}
-		json_end_array(&j);
-		json_end_document(&j);
+		tm_report_statistics(stdout, stats, count, opt.key,
+				     opt.cumulative, opt.top);
+		goto out;
 	}
-	if (err) {
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		status = tm_error_exit_status(err);
-		tm_error_destroy(err);
+	size_t shown = opt.top && opt.top < count ? opt.top : count;
+	struct json j;
+	json_begin_document(&j, "analyze", &o);
+	json_grouping(&j, &opt, count);
+	json_begin_array(&j, "statistics");
+	for (size_t i = 0; i < shown; i++) {
+		json_begin_object(&j, NULL);
+		json_uint(&j, "size", stats[i].size);
+		json_uint(&j, "count", stats[i].count);
+		json_key_traceback(&j, stats[i].traceback);
+		json_end_object(&j);
 	}
+	json_end_array(&j);
+	json_end_document(&j);
 out:
 	free(stats);
 	tm_snapshot_destroy(filtered);

@@ -23,7 +23,6 @@ int cmd_diff(int argc, char **argv)
 	struct opened old, now;
 	struct tm_snapshot *old_view = NULL, *now_view = NULL;
 	struct tm_statistic_diff *diffs = NULL;
-	struct tm_error *err;
 	size_t count = 0;
 	memset(&now, 0, sizeof(now));
 	status = source_open(opt.sources[0], 0, &old);
@@ -34,45 +33,45 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	source_warn_damage(&old);
 	source_warn_damage(&now);
+	status = source_failed(tm_snapshot_filter(old.snapshot, opt.filters,
+						  opt.filter_count, &old_view));
+	if (!status)
+		status = source_failed(
+			tm_snapshot_filter(now.snapshot, opt.filters,
+					   opt.filter_count, &now_view));
+	if (!status)
+		status = source_failed(
+			tm_snapshot_compare(now_view, old_view, opt.key,
+					    opt.cumulative, &diffs, &count));
+	if (status)
+		goto out;
 	if (!opt.json) {
-		err = tm_report_diff(stdout, old.session, now.session,
-				     opt.filters, opt.filter_count, opt.key,
-				     opt.cumulative, opt.top);
-	} else if (!(err = tm_snapshot_filter(old.snapshot, opt.filters,
-					      opt.filter_count, &old_view)) &&
-		   !(err = tm_snapshot_filter(now.snapshot, opt.filters,
-					      opt.filter_count, &now_view)) &&
-		   !(err = tm_snapshot_compare(now_view, old_view, opt.key,
-					       opt.cumulative, &diffs,
-					       &count))) {
-		size_t shown = opt.top && opt.top < count ? opt.top : count;
-		struct json j;
-		json_begin_document(&j, "diff", NULL);
-		json_begin_object(&j, "old");
-		json_source(&j, &old);
-		json_end_object(&j);
-		json_begin_object(&j, "new");
-		json_source(&j, &now);
-		json_end_object(&j);
-		json_grouping(&j, &opt, count);
-		json_begin_array(&j, "statistics");
-		for (size_t i = 0; i < shown; i++) {
-			json_begin_object(&j, NULL);
-			json_uint(&j, "size", diffs[i].size);
-			json_int(&j, "size_diff", diffs[i].size_diff);
-			json_uint(&j, "count", diffs[i].count);
-			json_int(&j, "count_diff", diffs[i].count_diff);
-			json_key_traceback(&j, diffs[i].traceback);
-			json_end_object(&j);
-		}
-		json_end_array(&j);
-		json_end_document(&j);
+		tm_report_statistic_diffs(stdout, diffs, count, opt.key,
+					  opt.cumulative, opt.top);
+		goto out;
 	}
-	if (err) {
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		status = tm_error_exit_status(err);
-		tm_error_destroy(err);
+	size_t shown = opt.top && opt.top < count ? opt.top : count;
+	struct json j;
+	json_begin_document(&j, "diff", NULL);
+	json_begin_object(&j, "old");
+	json_source(&j, &old);
+	json_end_object(&j);
+	json_begin_object(&j, "new");
+	json_source(&j, &now);
+	json_end_object(&j);
+	json_grouping(&j, &opt, count);
+	json_begin_array(&j, "statistics");
+	for (size_t i = 0; i < shown; i++) {
+		json_begin_object(&j, NULL);
+		json_uint(&j, "size", diffs[i].size);
+		json_int(&j, "size_diff", diffs[i].size_diff);
+		json_uint(&j, "count", diffs[i].count);
+		json_int(&j, "count_diff", diffs[i].count_diff);
+		json_key_traceback(&j, diffs[i].traceback);
+		json_end_object(&j);
 	}
+	json_end_array(&j);
+	json_end_document(&j);
 out:
 	free(diffs);
 	tm_snapshot_destroy(old_view);

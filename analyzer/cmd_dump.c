@@ -13,14 +13,7 @@
 // The table as a trace file that every command reads back as a SOURCE.
 static int write_table(struct opened *o, const char *path)
 {
-	struct tm_error *err = tm_session_save(o->session, path);
-
-	if (!err)
-		return EXIT_DONE;
-	fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-	int status = tm_error_exit_status(err);
-	tm_error_destroy(err);
-	return status;
+	return source_failed(tm_session_save(o->session, path));
 }
 
 static void json_traces(struct json *j, struct opened *o)

@@ -15,12 +15,8 @@ int source_open(const char *path, int pid, struct opened *o)
 				    : tm_session_open_pid(pid, source_exe, &s);
 
 	memset(o, 0, sizeof(*o));
-	if (err) {
-		int status = tm_error_exit_status(err);
-		fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
-		tm_error_destroy(err);
-		return status;
-	}
+	if (err)
+		return source_failed(err);
 	o->session = s;
 	o->kind = tm_session_kind(s);
 	o->name = tm_session_name(s);
@@ -31,6 +27,16 @@ int source_open(const char *path, int pid, struct opened *o)
 	o->sym = tm_session_symbolizer(s);
 	o->snapshot = tm_session_snapshot(s);
 	return EXIT_DONE;
+}
+
+int source_failed(struct tm_error *err)
+{
+	if (!err)
+		return EXIT_DONE;
+	int status = tm_error_exit_status(err);
+	fprintf(stderr, "tm-core: %s\n", tm_error_message(err));
+	tm_error_destroy(err);
+	return status;
 }
 
 void source_close(struct opened *o)

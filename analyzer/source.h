@@ -31,6 +31,10 @@ extern const char *source_exe;
 int source_open(const char *path, int pid, struct opened *ret);
 void source_close(struct opened *o);
 
+// If @err is not NULL: print its message on stderr, destroy it and return
+// its exit status.  EXIT_DONE otherwise.
+int source_failed(struct tm_error *err);
+
 // Print the table's damage on stderr, one line, if there is any.
 void source_warn_damage(const struct opened *o);
 

@@ -153,6 +153,21 @@ void tm_report_status(FILE *out, const struct tm_session *s)
 			(unsigned long long)info->untraced);
 }
 
+void tm_report_statistics(FILE *out, const struct tm_statistic *stats,
+			  size_t count, enum tm_key key, bool cumulative,
+			  size_t top)
+{
+	char line[8192];
+	size_t shown = top && top < count ? top : count;
+
+	fprintf(out, "[ Top %zu by %s%s ]\n", shown, tm_key_name(key),
+		cumulative ? ", cumulative" : "");
+	for (size_t i = 0; i < shown; i++) {
+		tm_format_statistic(line, sizeof(line), &stats[i]);
+		fprintf(out, "%s\n", line);
+	}
+}
+
 struct tm_error *tm_report_top(FILE *out, const struct tm_session *s,
 			       const struct tm_filter *filters,
 			       size_t filter_count, enum tm_key key,
@@ -167,19 +182,26 @@ struct tm_error *tm_report_top(FILE *out, const struct tm_session *s,
 	if (!err)
 		err = tm_snapshot_statistics(view, key, cumulative, &stats,
 					     &count);
-	if (!err) {
-		char line[8192];
-		size_t shown = top && top < count ? top : count;
-		fprintf(out, "[ Top %zu by %s%s ]\n", shown, tm_key_name(key),
-			cumulative ? ", cumulative" : "");
-		for (size_t i = 0; i < shown; i++) {
-			tm_format_statistic(line, sizeof(line), &stats[i]);
-			fprintf(out, "%s\n", line);
-		}
-	}
+	if (!err)
+		tm_report_statistics(out, stats, count, key, cumulative, top);
 	free(stats);
 	tm_snapshot_destroy(view);
 	return err;
+}
+
+void tm_report_statistic_diffs(FILE *out, const struct tm_statistic_diff *diffs,
+			       size_t count, enum tm_key key, bool cumulative,
+			       size_t top)
+{
+	char line[8192];
+	size_t shown = top && top < count ? top : count;
+
+	fprintf(out, "[ Top %zu differences by %s%s ]\n", shown,
+		tm_key_name(key), cumulative ? ", cumulative" : "");
+	for (size_t i = 0; i < shown; i++) {
+		tm_format_statistic_diff(line, sizeof(line), &diffs[i]);
+		fprintf(out, "%s\n", line);
+	}
 }
 
 struct tm_error *tm_report_diff(FILE *out, const struct tm_session *old,
@@ -199,16 +221,9 @@ struct tm_error *tm_report_diff(FILE *out, const struct tm_session *old,
 				       filter_count, &now_view)))
 		err = tm_snapshot_compare(now_view, old_view, key, cumulative,
 					  &diffs, &count);
-	if (!err) {
-		char line[8192];
-		size_t shown = top && top < count ? top : count;
-		fprintf(out, "[ Top %zu differences by %s%s ]\n", shown,
-			tm_key_name(key), cumulative ? ", cumulative" : "");
-		for (size_t i = 0; i < shown; i++) {
-			tm_format_statistic_diff(line, sizeof(line), &diffs[i]);
-			fprintf(out, "%s\n", line);
-		}
-	}
+	if (!err)
+		tm_report_statistic_diffs(out, diffs, count, key, cumulative,
+					  top);
 	free(diffs);
 	tm_snapshot_destroy(old_view);
 	tm_snapshot_destroy(now_view);

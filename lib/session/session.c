@@ -354,6 +354,11 @@ uint64_t tm_session_base(const struct tm_session *s)
 	return s->base;
 }
 
+bool tm_session_tracing(const struct tm_session *s)
+{
+	return tm_table_info(s->table)->tracing;
+}
+
 const struct tm_table *tm_session_table(const struct tm_session *s)
 {
 	return s->table;
@@ -401,9 +406,4 @@ struct tm_error *tm_session_save(const struct tm_session *s, const char *path)
 		return err;
 	}
 	return NULL;
-}
-
-bool tm_session_tracing(const struct tm_session *s)
-{
-	return tm_table_info(s->table)->tracing;
 }

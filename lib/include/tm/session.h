@@ -101,6 +101,18 @@ TM_PUBLIC void tm_report_warnings(FILE *out, const char *prefix,
 /** What the table holds: source, layout, writer, counts and sizes. */
 TM_PUBLIC void tm_report_status(FILE *out, const struct tm_session *s);
 
+/** "[ Top N by KEY ]" and the first @top (0: all) of @stats, one
+ * tracemalloc line each. */
+TM_PUBLIC void tm_report_statistics(FILE *out, const struct tm_statistic *stats,
+				    size_t count, enum tm_key key,
+				    bool cumulative, size_t top);
+
+/** "[ Top N differences by KEY ]" and the first @top (0: all) of @diffs. */
+TM_PUBLIC void tm_report_statistic_diffs(FILE *out,
+					 const struct tm_statistic_diff *diffs,
+					 size_t count, enum tm_key key,
+					 bool cumulative, size_t top);
+
 /**
  * The @top (0: all) biggest statistics of @s's snapshot, filtered by
  * @filters, grouped by @key: "[ Top N by KEY ]" and one tracemalloc line
