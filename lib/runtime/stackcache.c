@@ -27,14 +27,20 @@
 #define MAX_DEPTH 64
 // A scan looks this far up the stack at most.
 #define MAX_SCAN ((uintptr_t)256 << 10)
+_Static_assert(MAX_SCAN / sizeof(uint64_t) <= UINT16_MAX, "offsets are 16-bit");
 
 struct entry {
 	uintptr_t slot; // the hook's return-address slot; 0 if unused
 	uint64_t epoch;
-	uint32_t ref;		    // the interned traceback
-	uint32_t depth;		    // slots to compare
-	uint32_t offset[MAX_DEPTH]; // slot addresses, from `slot`
-	uint64_t value[MAX_DEPTH];  // the return addresses they held
+	uint32_t ref;	// the interned traceback
+	uint32_t depth; // slots to compare
+	// Slot addresses, from `slot`, and the return addresses they held;
+	// entries past `depth` up to the next multiple of four (plus one)
+	// repeat entry 0, so find() can compare in fours.
+	// Offsets are in words: MAX_SCAN / 8 fits, and fewer cache lines
+	// are read on every hit.
+	uint16_t offset[MAX_DEPTH + 3];
+	uint64_t value[MAX_DEPTH + 3];
 };
 
 struct cache {
@@ -170,10 +176,18 @@ uint32_t tm_stack_cache_find(const void *hook_frame, uint64_t epoch)
 	struct entry *e = entry_for(c, slot, value);
 	if (e->slot != slot || e->epoch != epoch || e->value[0] != value)
 		return 0;
-	for (uint32_t k = 1; k < e->depth; k++)
-		if (*(const uint64_t *)(slot + e->offset[k]) != e->value[k])
-			return 0;
-	return e->ref;
+	// A hit is the common case: compare every frame without a branch
+	// each, four at a time.
+	uint64_t diff = 0;
+	for (uint32_t k = 1; k < e->depth; k += 4)
+		diff |= (((const uint64_t *)slot)[e->offset[k]] ^ e->value[k]) |
+			(((const uint64_t *)slot)[e->offset[k + 1]] ^
+			 e->value[k + 1]) |
+			(((const uint64_t *)slot)[e->offset[k + 2]] ^
+			 e->value[k + 2]) |
+			(((const uint64_t *)slot)[e->offset[k + 3]] ^
+			 e->value[k + 3]);
+	return diff ? 0 : e->ref;
 }
 
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
@@ -207,10 +221,14 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 		while (at <= limit && *(const uint64_t *)at != want);
 		if (at > limit)
 			return; // not on this stack (a signal frame, say)
-		e->offset[k] = (uint32_t)(at - slot);
+		e->offset[k] = (uint16_t)((at - slot) / sizeof(uint64_t));
 		e->value[k] = want;
 	}
 	e->depth = count - first;
+	for (unsigned k = e->depth; k < e->depth + 3; k++) {
+		e->offset[k] = 0;
+		e->value[k] = value;
+	}
 	e->ref = ref;
 	e->epoch = epoch;
 	e->slot = slot;
