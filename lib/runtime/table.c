@@ -33,16 +33,14 @@
 // Slot arrays are whole pages from here on: 512 * 24 = 3 pages.
 #define CAPACITY_STEP 512
 
-static inline uint64_t mix(uint64_t x)
+// One multiply hashes a trace's key for both choices: its top bits pick the
+// shard in a set, the bits below them the home slot in that shard.
+// Fibonacci hashing spreads aligned, clustered malloc addresses well in its
+// high bits, and removal recomputes the home of every entry it walks past.
+static inline uint64_t key_hash(uint32_t domain, uint64_t address)
 {
-	// murmur3's finalizer: malloc addresses are aligned and clustered;
-	// every bit of the result must depend on all of them.
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
+	return ((address >> 3) ^ ((uint64_t)domain << 40)) *
+	       0x9e3779b97f4a7c15ULL;
 }
 
 static __thread int thread_set __attribute__((tls_model("initial-exec")));
@@ -70,7 +68,7 @@ static inline unsigned own_set(void)
 static inline struct tm_shard_rec *shard_of(unsigned set, uint32_t domain,
 					    uint64_t address)
 {
-	uint64_t h = mix(address ^ ((uint64_t)domain << 44));
+	uint64_t h = key_hash(domain, address);
 	return &tm_rt.shards[set * TM_SHARDS_PER_SET +
 			     (unsigned)(h >> (64 - TM_SHARD_BITS))];
 }
@@ -78,12 +76,9 @@ static inline struct tm_shard_rec *shard_of(unsigned set, uint32_t domain,
 static inline uint64_t home_of(uint32_t domain, uint64_t address,
 			       uint64_t capacity)
 {
-	// Fibonacci hashing spreads aligned addresses well enough for a
-	// home slot, and costs one multiply: removal recomputes it for every
-	// entry it walks past.
-	uint64_t h = ((address >> 3) ^ ((uint64_t)domain << 40)) *
-		     0x9e3779b97f4a7c15ULL;
-	// Lemire's reduction: any capacity, no division.
+	// The bits below the shard's, by Lemire's reduction: any capacity,
+	// no division.
+	uint64_t h = key_hash(domain, address) << TM_SHARD_BITS;
 	return (uint64_t)(((unsigned __int128)h * capacity) >> 64);
 }
 
