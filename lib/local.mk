@@ -6,9 +6,12 @@ LAYOUT_SOURCES = lib/layout/tm_layout.h lib/layout/layout_desc.c
 RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/guard.h lib/runtime/prim.h lib/runtime/prim.c \
 	lib/runtime/region.h lib/runtime/region.c lib/runtime/runtime.h \
-	lib/runtime/table.c lib/runtime/intern.c lib/runtime/unwind.c \
-	lib/runtime/stackcache.c \
-	lib/runtime/modules.c lib/runtime/record.c lib/runtime/control.c \
+	lib/runtime/table.h lib/runtime/table.c \
+	lib/runtime/intern.c lib/runtime/unwind.c \
+	lib/runtime/stackcache.h lib/runtime/stackcache.c \
+	lib/runtime/peak.h lib/runtime/peak.c \
+	lib/runtime/record.h lib/runtime/record.c \
+	lib/runtime/modules.c lib/runtime/control.c \
 	lib/runtime/hooks.c lib/runtime/env.c lib/runtime/gdb_autoload.c \
 	lib/runtime/dlclose.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \

@@ -1,6 +1,8 @@
 // control.c: the control API (tm_start … tm_take_snapshot), the region's
-// set-up, peak accounting, and keeping the table consistent across fork.
+// set-up, and keeping the table consistent across fork.
 #include "runtime.h"
+#include "peak.h"
+#include "stackcache.h"
 
 #include "guard.h"
 #include "prim.h"
@@ -16,8 +18,6 @@
 #include <unistd.h>
 
 #define WRITER_NAME "libtracemalloc " PACKAGE_VERSION
-// How far a thread's traced size may move before it recomputes the peak.
-#define PEAK_WINDOW ((int64_t)256 << 10)
 
 struct tm_runtime tm_rt = { .nframe = 1, .region = { .fd = -1 } };
 
@@ -241,61 +241,6 @@ static void install_fork_handlers(void)
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-// --- peak accounting --------------------------------------------------------
-
-// Each thread sums its own changes in a window and folds them into the peak
-// when the window grows past PEAK_WINDOW, so threads never share a counter's
-// cache line on the hot path.  The traced size itself is exact: it is the
-// sum of the shards' sizes.
-static __thread int64_t window_delta __attribute__((tls_model("initial-exec")));
-static __thread int64_t window_max __attribute__((tls_model("initial-exec")));
-static __thread uint64_t window_epoch
-	__attribute__((tls_model("initial-exec")));
-
-static void raise_peak(uint64_t candidate)
-{
-	uint64_t peak = __atomic_load_n(&tm_rt.peak, __ATOMIC_RELAXED);
-
-	while (candidate > peak &&
-	       !__atomic_compare_exchange_n(&tm_rt.peak, &peak, candidate, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	if (candidate > peak && tm_rt.header)
-		__atomic_store_n(&tm_rt.header->peak_size, candidate,
-				 __ATOMIC_RELAXED);
-}
-
-static void flush_window(void)
-{
-	uint64_t current = tm_table_traced_size();
-
-	// The window reached window_max above where it is now.
-	raise_peak(current + (uint64_t)(window_max - window_delta));
-	window_delta = 0;
-	window_max = 0;
-}
-
-static void sync_window(void)
-{
-	uint64_t epoch = __atomic_load_n(&tm_rt.peak_epoch, __ATOMIC_ACQUIRE);
-
-	if (window_epoch != epoch) {
-		window_epoch = epoch;
-		window_delta = 0;
-		window_max = 0;
-	}
-}
-
-void tm_account(int64_t delta)
-{
-	sync_window();
-	window_delta += delta;
-	if (window_delta > window_max)
-		window_max = window_delta;
-	if (window_max >= PEAK_WINDOW || window_delta <= -PEAK_WINDOW)
-		flush_window();
-}
-
 // --- the control API --------------------------------------------------------
 
 int tm_start(int nframe)
@@ -368,8 +313,8 @@ void tm_get_traced_memory(size_t *current, size_t *peak)
 	size_t cur = 0, top = 0;
 
 	if (tm_is_tracing()) {
-		sync_window();
-		flush_window();
+		tm_peak_sync();
+		tm_peak_fold();
 		cur = tm_table_traced_size();
 		top = __atomic_load_n(&tm_rt.peak, __ATOMIC_RELAXED);
 		if (top < cur)
@@ -387,7 +332,6 @@ void tm_reset_peak(void)
 		return;
 	__atomic_store_n(&tm_rt.peak_epoch, tm_rt.peak_epoch + 1,
 			 __ATOMIC_RELEASE);
-	sync_window();
 	uint64_t current = tm_table_traced_size();
 	__atomic_store_n(&tm_rt.peak, current, __ATOMIC_RELAXED);
 	__atomic_store_n(&tm_rt.header->peak_size, current, __ATOMIC_RELAXED);

@@ -3,6 +3,7 @@
 // keeps the table in a file.  A bad value is reported and ignored; it never
 // breaks the program being traced.
 #include "runtime.h"
+#include "stackcache.h"
 
 #include "prim.h"
 #include "tm/tracemalloc.h"

@@ -4,7 +4,9 @@
 // order, found with dlsym(RTLD_NEXT)) and, while tracing, records or forgets
 // the block.  A trace is removed *before* the real free or realloc runs:
 // afterwards another thread may already have been handed the same address.
+#include "record.h"
 #include "runtime.h"
+#include "table.h"
 
 #include "guard.h"
 #include "prim.h"

@@ -1,6 +1,9 @@
 // record.c: what every hook does once it knows an allocation happened:
 // capture the stack, intern it, store the trace, account for the peak.
+#include "record.h"
 #include "runtime.h"
+#include "stackcache.h"
+#include "table.h"
 
 #include "guard.h"
 #include "prim.h"
@@ -10,16 +13,12 @@
 
 int tm_stack_cache_enabled = 1;
 
-// The interned traceback of the current stack, or 0 if none could be made.
-static TM_RUNTIME_TEXT uint32_t current_traceback(const void *hook_frame,
+// The interned traceback of the current stack, by a full unwind, or 0 if
+// none could be made.
+static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 						  uint64_t epoch)
 {
-	uint32_t ref = tm_stack_cache_enabled
-			       ? tm_stack_cache_find(hook_frame, epoch)
-			       : 0;
-	if (ref)
-		return ref;
-
+	uint32_t ref;
 	struct tm_stack stack;
 	uint64_t frames[TM_MAX_NFRAME];
 	unsigned total;
@@ -48,7 +47,12 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 	// The shard's line may be on another core: fetch it while the stack
 	// is found.
 	struct tm_shard_rec *shard = tm_table_shard(domain, address);
-	uint32_t ref = current_traceback(hook_frame, epoch);
+	// A stack seen before costs a few loads; a new one, a full unwind.
+	uint32_t ref = tm_stack_cache_enabled
+			       ? tm_stack_cache_find(hook_frame, epoch)
+			       : 0;
+	if (!ref)
+		ref = unwound_traceback(hook_frame, epoch);
 	int64_t delta;
 
 	if (ref &&
@@ -60,14 +64,6 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 		__atomic_fetch_add(&tm_rt.header->untraced, 1,
 				   __ATOMIC_RELAXED);
 	return false;
-}
-
-bool tm_forget(uint32_t domain, uint64_t address, struct tm_trace_found *ret)
-{
-	if (!tm_table_take(domain, address, ret))
-		return false;
-	tm_account(-(int64_t)ret->size);
-	return true;
 }
 
 TM_RUNTIME_TEXT int tm_track(unsigned int domain, uintptr_t ptr, size_t size)

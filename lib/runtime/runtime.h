@@ -60,15 +60,12 @@ struct tm_trace_found {
 	uint32_t traceback;
 };
 
-// Insert or replace a trace; returns the change in traced bytes through
-// @delta.  Returns false (nothing stored) if the table is full or @epoch is
-// no longer current.
+// Insert or replace a trace in @shard, from tm_table_shard() (table.h);
+// returns the change in traced bytes through @delta.  Returns false
+// (nothing stored) if the table is full or @epoch is no longer current.
 bool tm_table_put(struct tm_shard_rec *shard, uint32_t domain, uint64_t address,
 		  uint64_t size, uint32_t traceback, uint64_t epoch,
 		  int64_t *delta);
-// The shard (domain, address) goes in for this thread, its cache line
-// already on its way: the shard to give tm_table_put.
-struct tm_shard_rec *tm_table_shard(uint32_t domain, uint64_t address);
 // Remove a trace; false if none.
 bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret);
@@ -108,33 +105,11 @@ void tm_capture(struct tm_stack *stack);
 unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
 		      unsigned max, unsigned *total);
 
-// stackcache.c: per-thread memory of recent stacks (see the file).
-// @hook_frame is the allocator hook's frame address, whose return-address
-// slot identifies the stack.
-void tm_stack_cache_init(void);
-size_t tm_stack_cache_memory(void);
-void tm_stack_cache_lock(void);
-void tm_stack_cache_unlock(void);
-uint32_t tm_stack_cache_find(const void *hook_frame, uint64_t epoch);
-void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
-			  unsigned count, bool complete, uint32_t ref,
-			  uint64_t epoch);
-extern int tm_stack_cache_enabled;
-
 // modules.c: the module map stored in the region.
 void tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
 void tm_modules_forget_unloaded(void);
-
-// control.c: peak accounting after a change of @delta traced bytes.
-void tm_account(int64_t delta);
-
-// record.c: trace an allocation or forget one (the caller holds the guard).
-// @hook_frame: __builtin_frame_address(0) of the hook the program called.
-bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
-	       const void *hook_frame);
-bool tm_forget(uint32_t domain, uint64_t address, struct tm_trace_found *ret);
 
 // hooks.c: resolve the real allocator.
 void tm_hooks_init(void);

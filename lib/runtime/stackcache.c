@@ -14,6 +14,8 @@
 // address in turn.  Only the thread's own stack is cached (not sigaltstack
 // or coroutine stacks), and every load, on a miss or a hit, stays between
 // the hook's slot and the top of that stack, so it cannot fault.
+#include "stackcache.h"
+
 #include "runtime.h"
 
 #include "prim.h"
@@ -23,40 +25,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define ENTRIES 16
-#define MAX_DEPTH 64
 // A scan looks this far up the stack at most.
 #define MAX_SCAN ((uintptr_t)256 << 10)
 _Static_assert(MAX_SCAN / sizeof(uint64_t) <= UINT16_MAX, "offsets are 16-bit");
 
-struct entry {
-	uintptr_t slot; // the hook's return-address slot; 0 if unused
-	uint64_t epoch;
-	uint32_t ref;	// the interned traceback
-	uint32_t depth; // slots to compare
-	// Slot addresses, from `slot`, and the return addresses they held;
-	// entries past `depth` up to the next multiple of four (plus one)
-	// repeat entry 0, so find() can compare in fours.
-	// Offsets are in words: MAX_SCAN / 8 fits, and fewer cache lines
-	// are read on every hit.
-	uint16_t offset[MAX_DEPTH + 3];
-	uint64_t value[MAX_DEPTH + 3];
-};
-
-struct cache {
-	struct cache *next_free;
-	uintptr_t stack_low, stack_high; // this thread's stack
-	struct entry entries[ENTRIES];
-};
-
-static __thread struct cache *thread_cache
+__thread struct tm_stack_cache *tm_thread_stack_cache
 	__attribute__((tls_model("initial-exec")));
 // 1 once this thread's stack is known not to be cacheable.
 static __thread int thread_uncacheable
 	__attribute__((tls_model("initial-exec")));
 
 // Caches of threads that exited, for new threads to reuse.
-static struct cache *free_caches;
+static struct tm_stack_cache *free_caches;
 // Bytes mapped for caches, for tm_get_tracemalloc_memory().
 static size_t mapped_bytes;
 static uint32_t free_lock;
@@ -67,7 +47,7 @@ extern void *__libc_stack_end;
 
 static void release_cache(void *arg)
 {
-	struct cache *c = arg;
+	struct tm_stack_cache *c = arg;
 
 	tm_spin_lock(&free_lock);
 	c->next_free = free_caches;
@@ -121,9 +101,9 @@ static bool stack_bounds(uintptr_t *low, uintptr_t *high)
 	return ok;
 }
 
-static struct cache *get_cache(void)
+static struct tm_stack_cache *get_cache(void)
 {
-	struct cache *c = thread_cache;
+	struct tm_stack_cache *c = tm_thread_stack_cache;
 
 	if (c || thread_uncacheable || !exit_key_ready)
 		return c;
@@ -149,64 +129,28 @@ static struct cache *get_cache(void)
 		return NULL;
 	}
 	pthread_setspecific(exit_key, c);
-	thread_cache = c;
+	tm_thread_stack_cache = c;
 	return c;
-}
-
-static inline struct entry *entry_for(struct cache *c, uintptr_t slot,
-				      uint64_t value)
-{
-	uint64_t h = (slot ^ value) * 0x9e3779b97f4a7c15ULL;
-	return &c->entries[h >> 60];
-}
-
-static inline bool on_stack(const struct cache *c, uintptr_t slot)
-{
-	return slot > c->stack_low && slot + 8 <= c->stack_high;
-}
-
-uint32_t tm_stack_cache_find(const void *hook_frame, uint64_t epoch)
-{
-	struct cache *c = thread_cache;
-	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
-
-	if (!c || !on_stack(c, slot))
-		return 0;
-	uint64_t value = *(const uint64_t *)slot;
-	struct entry *e = entry_for(c, slot, value);
-	if (e->slot != slot || e->epoch != epoch || e->value[0] != value)
-		return 0;
-	// A hit is the common case: compare every frame without a branch
-	// each, four at a time.
-	uint64_t diff = 0;
-	for (uint32_t k = 1; k < e->depth; k += 4)
-		diff |= (((const uint64_t *)slot)[e->offset[k]] ^ e->value[k]) |
-			(((const uint64_t *)slot)[e->offset[k + 1]] ^
-			 e->value[k + 1]) |
-			(((const uint64_t *)slot)[e->offset[k + 2]] ^
-			 e->value[k + 2]) |
-			(((const uint64_t *)slot)[e->offset[k + 3]] ^
-			 e->value[k + 3]);
-	return diff ? 0 : e->ref;
 }
 
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,
 			  uint64_t epoch)
 {
-	struct cache *c = get_cache();
+	struct tm_stack_cache *c = get_cache();
 	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
 
 	// An unwind that filled its buffer may have stopped early.
-	if (!c || !complete || !on_stack(c, slot))
+	if (!c || !complete || !tm_stack_cache_covers(c, slot))
 		return;
 	uint64_t value = *(const uint64_t *)slot;
 	unsigned first = 0;
 	while (first < count && (uintptr_t)pcs[first] != value)
 		first++;
-	if (first == count || count - first > MAX_DEPTH)
+	if (first == count || count - first > TM_STACK_CACHE_DEPTH)
 		return;
-	struct entry *e = entry_for(c, slot, value);
+	struct tm_stack_cache_entry *e =
+		tm_stack_cache_entry_for(c, slot, value);
 	uintptr_t limit = c->stack_high - sizeof(uint64_t);
 	if (limit - slot > MAX_SCAN)
 		limit = slot + MAX_SCAN;

@@ -20,6 +20,8 @@
 // shards had one operation in flight (whose shifted entry a reader may see
 // twice).  A grown slot array is published before its capacity, so a
 // reader never walks past the array it sees.
+#include "table.h"
+
 #include "runtime.h"
 
 #include "prim.h"
@@ -33,52 +35,12 @@
 // Slot arrays are whole pages from here on: 512 * 24 = 3 pages.
 #define CAPACITY_STEP 512
 
-// One multiply hashes a trace's key for both choices: its top bits pick the
-// shard in a set, the bits below them the home slot in that shard.
-// Fibonacci hashing spreads aligned, clustered malloc addresses well in its
-// high bits, and removal recomputes the home of every entry it walks past.
-static inline uint64_t key_hash(uint32_t domain, uint64_t address)
-{
-	return ((address >> 3) ^ ((uint64_t)domain << 40)) *
-	       0x9e3779b97f4a7c15ULL;
-}
-
-static __thread int thread_set __attribute__((tls_model("initial-exec")));
-
-// This thread's set, given out on its first insertion.
-static inline unsigned own_set(void)
-{
-	if (__builtin_expect(!thread_set, 0)) {
-		unsigned n = __atomic_fetch_add(&tm_rt.next_set, 1,
-						__ATOMIC_RELAXED);
-		unsigned set = n % TM_SHARD_SETS;
-		thread_set = (int)set + 1;
-		// Publish how many sets removals must search.
-		unsigned in_use =
-			__atomic_load_n(&tm_rt.sets_in_use, __ATOMIC_RELAXED);
-		while (in_use < set + 1 &&
-		       !__atomic_compare_exchange_n(
-			       &tm_rt.sets_in_use, &in_use, set + 1, true,
-			       __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-			;
-	}
-	return (unsigned)thread_set - 1;
-}
-
-static inline struct tm_shard_rec *shard_of(unsigned set, uint32_t domain,
-					    uint64_t address)
-{
-	uint64_t h = key_hash(domain, address);
-	return &tm_rt.shards[set * TM_SHARDS_PER_SET +
-			     (unsigned)(h >> (64 - TM_SHARD_BITS))];
-}
-
 static inline uint64_t home_of(uint32_t domain, uint64_t address,
 			       uint64_t capacity)
 {
 	// The bits below the shard's, by Lemire's reduction: any capacity,
 	// no division.
-	uint64_t h = key_hash(domain, address) << TM_SHARD_BITS;
+	uint64_t h = tm_table_hash(domain, address) << TM_SHARD_BITS;
 	return (uint64_t)(((unsigned __int128)h * capacity) >> 64);
 }
 
@@ -187,14 +149,21 @@ static bool grow(struct tm_shard_rec *shard)
 	return true;
 }
 
-struct tm_shard_rec *tm_table_shard(uint32_t domain, uint64_t address)
-{
-	struct tm_shard_rec *shard = shard_of(own_set(), domain, address);
+__thread int tm_table_thread_set __attribute__((tls_model("initial-exec")));
 
-	// For writing: the lock will need the line exclusive, and a plain read
-	// would fetch it shared first, one more transfer between cores.
-	__builtin_prefetch(shard, 1);
-	return shard;
+unsigned tm_table_assign_set(void)
+{
+	unsigned n = __atomic_fetch_add(&tm_rt.next_set, 1, __ATOMIC_RELAXED);
+	unsigned set = n % TM_SHARD_SETS;
+	tm_table_thread_set = (int)set + 1;
+	// Publish how many sets removals must search.
+	unsigned in_use = __atomic_load_n(&tm_rt.sets_in_use, __ATOMIC_RELAXED);
+	while (in_use < set + 1 &&
+	       !__atomic_compare_exchange_n(&tm_rt.sets_in_use, &in_use,
+					    set + 1, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+	return set;
 }
 
 bool tm_table_put(struct tm_shard_rec *shard, uint32_t domain, uint64_t address,
@@ -288,12 +257,13 @@ bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret)
 {
 	unsigned sets = __atomic_load_n(&tm_rt.sets_in_use, __ATOMIC_ACQUIRE);
-	unsigned own = thread_set ? (unsigned)thread_set - 1 : 0;
+	unsigned own =
+		tm_table_thread_set ? (unsigned)tm_table_thread_set - 1 : 0;
 
 	for (unsigned k = 0; k < sets; k++) {
 		unsigned set = (own + k) % TM_SHARD_SETS;
-		if (take_from(shard_of(set, domain, address), domain, address,
-			      ret))
+		if (take_from(tm_table_shard_of(set, domain, address), domain,
+			      address, ret))
 			return true;
 	}
 	return false;
@@ -324,7 +294,8 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 	bool found = false;
 
 	for (unsigned set = 0; set < TM_SHARD_SETS && !found; set++) {
-		struct tm_shard_rec *shard = shard_of(set, domain, address);
+		struct tm_shard_rec *shard =
+			tm_table_shard_of(set, domain, address);
 		tm_spin_lock(&shard->lock);
 		if (shard->capacity) {
 			struct tm_trace_rec *slot =

@@ -1,0 +1,92 @@
+// stackcache.h: per-thread memory of recent call stacks (stackcache.c says
+// how it works).  The lookup runs on every traced allocation, so it is
+// inline here; filling the cache after a full unwind is not.
+#ifndef TM_RUNTIME_STACKCACHE_H
+#define TM_RUNTIME_STACKCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_STACK_CACHE_ENTRIES 16
+#define TM_STACK_CACHE_DEPTH 64
+
+struct tm_stack_cache_entry {
+	uintptr_t slot; // the hook's return-address slot; 0 if unused
+	uint64_t epoch;
+	uint32_t ref;	// the interned traceback
+	uint32_t depth; // slots to compare
+	// Slot addresses, from `slot`, and the return addresses they held;
+	// entries past `depth` up to the next multiple of four (plus one)
+	// repeat entry 0, so a lookup can compare in fours.
+	// Offsets are in words (16 bits cover the longest scan), so fewer
+	// cache lines are read on every hit.
+	uint16_t offset[TM_STACK_CACHE_DEPTH + 3];
+	uint64_t value[TM_STACK_CACHE_DEPTH + 3];
+};
+
+struct tm_stack_cache {
+	struct tm_stack_cache *next_free;
+	uintptr_t stack_low, stack_high; // this thread's stack
+	struct tm_stack_cache_entry entries[TM_STACK_CACHE_ENTRIES];
+};
+
+// This thread's cache, or NULL until its first store.
+extern __thread struct tm_stack_cache *tm_thread_stack_cache
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct tm_stack_cache_entry *
+tm_stack_cache_entry_for(struct tm_stack_cache *c, uintptr_t slot,
+			 uint64_t value)
+{
+	_Static_assert(TM_STACK_CACHE_ENTRIES == 16, "four bits of hash");
+	uint64_t h = (slot ^ value) * 0x9e3779b97f4a7c15ULL;
+	return &c->entries[h >> 60];
+}
+
+static inline bool tm_stack_cache_covers(const struct tm_stack_cache *c,
+					 uintptr_t slot)
+{
+	return slot > c->stack_low && slot + 8 <= c->stack_high;
+}
+
+// The traceback interned for the current stack, if this thread saw the
+// same stack before; 0 otherwise.  @hook_frame is the allocator hook's
+// frame address, whose return-address slot identifies the stack.
+static inline uint32_t tm_stack_cache_find(const void *hook_frame,
+					   uint64_t epoch)
+{
+	struct tm_stack_cache *c = tm_thread_stack_cache;
+	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
+
+	if (!c || !tm_stack_cache_covers(c, slot))
+		return 0;
+	const uint64_t *base = (const uint64_t *)slot;
+	uint64_t value = *base;
+	struct tm_stack_cache_entry *e =
+		tm_stack_cache_entry_for(c, slot, value);
+	if (e->slot != slot || e->epoch != epoch || e->value[0] != value)
+		return 0;
+	// A hit is the common case: compare every frame without a branch
+	// each, four at a time.
+	uint64_t diff = 0;
+	for (uint32_t k = 1; k < e->depth; k += 4)
+		diff |= (base[e->offset[k]] ^ e->value[k]) |
+			(base[e->offset[k + 1]] ^ e->value[k + 1]) |
+			(base[e->offset[k + 2]] ^ e->value[k + 2]) |
+			(base[e->offset[k + 3]] ^ e->value[k + 3]);
+	return diff ? 0 : e->ref;
+}
+
+void tm_stack_cache_init(void);
+size_t tm_stack_cache_memory(void);
+void tm_stack_cache_lock(void);
+void tm_stack_cache_unlock(void);
+// Remember the stack just unwound (@pcs, innermost first; @complete if the
+// unwind reached the stack's end) as interned traceback @ref.
+void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
+			  unsigned count, bool complete, uint32_t ref,
+			  uint64_t epoch);
+extern int tm_stack_cache_enabled;
+
+#endif // TM_RUNTIME_STACKCACHE_H
