@@ -161,6 +161,14 @@ tests_programs_libplugin_other_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_libplugin_other_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
 
+# Link-time optimization writes inlined calls whose definitions are in
+# another unit of the debug information (run-lto.sh).
+check_PROGRAMS += tests/programs/lto
+tests_programs_lto_SOURCES = tests/programs/lto-main.c \
+	tests/programs/lto-calls.c
+tests_programs_lto_CFLAGS = -g -O2 -flto -fno-optimize-sibling-calls
+tests_programs_lto_LDFLAGS = -no-install -flto
+
 E2E_TESTS = \
 	tests/e2e/run-frames.sh \
 	tests/e2e/run-cxx.sh \
@@ -179,6 +187,7 @@ E2E_TESTS = \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
+	tests/e2e/run-lto.sh \
 	tests/e2e/run-cores.sh \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh

@@ -117,6 +117,57 @@ static const char *die_name(Dwarf_Die *die)
 	return name;
 }
 
+// Deeper than any real program nests scopes; bounds the recursion on
+// damaged debug information.
+#define MAX_SCOPE_DEPTH 256
+
+// Find the innermost function or inlined call below @parent whose code
+// covers @pc, into *@ret; false if none.  Descends through the functions,
+// inlined calls and blocks that cover pc, and through the namespaces and
+// types C++ may nest definitions in.  (dwarf_getscopes finds the same
+// scope but returns nothing when an inlined call's abstract definition
+// lies in another unit, as GCC's link-time optimization writes it.)
+static bool find_innermost(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *ret,
+			   int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > MAX_SCOPE_DEPTH || dwarf_child(parent, &child) != 0)
+		return false;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+			if (dwarf_haspc(&child, pc) > 0) {
+				*ret = child;
+				// An inlined call inside it, if any, is
+				// more precise.
+				find_innermost(&child, pc, ret, depth + 1);
+				return true;
+			}
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			if (dwarf_haspc(&child, pc) > 0)
+				return find_innermost(&child, pc, ret,
+						      depth + 1);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			if (find_innermost(&child, pc, ret, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		    struct tm_frame_info *frames, size_t *count,
 		    struct tm_frame_info *outer)
@@ -147,21 +198,13 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 	}
 	*outer = tm_frame_make(pc, file, line, symbol, module, comp_dir);
 
-	// The innermost function-like scope at the address.  If it is an
-	// inlined instance, the scopes that contain that instance (not those
-	// of its abstract definition, which dwarf_getscopes continues with)
-	// give the callers: each inlined subroutine's call site is where the
-	// next frame out stands.
+	// The innermost function or inlined call at the address; the scopes
+	// that contain it give the callers: each inlined subroutine's call
+	// site is where the next frame out stands.
 	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &bias) : NULL;
-	Dwarf_Die *scopes = NULL, *chain = NULL;
-	int nscopes = cu ? dwarf_getscopes(cu, at - bias, &scopes) : 0;
-	int innermost = 0;
-	while (innermost < nscopes &&
-	       dwarf_tag(&scopes[innermost]) != DW_TAG_inlined_subroutine &&
-	       dwarf_tag(&scopes[innermost]) != DW_TAG_subprogram)
-		innermost++;
-	int nchain = innermost < nscopes
-			     ? dwarf_getscopes_die(&scopes[innermost], &chain)
+	Dwarf_Die innermost, *chain = NULL;
+	int nchain = cu && find_innermost(cu, at - bias, &innermost, 0)
+			     ? dwarf_getscopes_die(&innermost, &chain)
 			     : 0;
 	Dwarf_Files *files = NULL;
 	if (cu)
@@ -188,7 +231,6 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 				  : NULL;
 		here_line = (int)call_line;
 	}
-	free(scopes);
 	free(chain);
 	// No scopes (no debug info): the one frame the symbol table gives.
 	if (n == 0)
