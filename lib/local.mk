@@ -49,6 +49,7 @@ READER_ONLY_SOURCES = \
 READER_ONLY_SOURCES += \
 	lib/symbolize/symbolizer.h lib/symbolize/symbolizer.c \
 	lib/symbolize/symbolize_dwfl.c lib/symbolize/symbolize_callback.c \
+	lib/symbolize/unit_index.h lib/symbolize/unit_index.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
 	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c \
 	lib/session/session.c lib/session/report.c

@@ -3,6 +3,7 @@
 #include "symbolizer.h"
 
 #include "error.h"
+#include "unit_index.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -27,12 +28,22 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+static int free_unit_index(Dwfl_Module *mod, void **userdata, const char *name,
+			   Dwarf_Addr start, void *arg)
+{
+	tm_unit_index_free(*userdata);
+	*userdata = NULL;
+	return DWARF_CB_OK;
+}
+
 static void release(void *impl)
 {
 	struct dwfl_symbolizer *d = impl;
 
-	if (d->dwfl)
+	if (d->dwfl) {
+		dwfl_getmodules(d->dwfl, free_unit_index, NULL, 0);
 		dwfl_end(d->dwfl);
+	}
 	free(d->mismatched);
 	free(d);
 }
@@ -168,6 +179,37 @@ static bool find_innermost(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *ret,
 	return false;
 }
 
+// The compile unit that holds @at: through .debug_aranges, or, in a module
+// without them, through its units' own ranges (unit_index.h), indexed on
+// first need and kept in the module's user data.
+static Dwarf_Die *unit_at(Dwfl_Module *mod, Dwarf_Addr at, Dwarf_Addr *bias)
+{
+	Dwarf_Die *unit = dwfl_module_addrdie(mod, at, bias);
+	void **index;
+
+	if (unit)
+		return unit;
+	dwfl_module_info(mod, &index, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!*index)
+		*index = tm_unit_index_build(mod);
+	return *index ? tm_unit_index_find(*index, at, bias) : NULL;
+}
+
+// The file and line of @at in @unit, when libdwfl's own lookup (through
+// .debug_aranges) found none.
+static void unit_line(Dwarf_Die *unit, Dwarf_Addr address, const char **file,
+		      int *line, const char **comp_dir)
+{
+	Dwarf_Line *l = dwarf_getsrc_die(unit, address);
+	Dwarf_Attribute attr;
+
+	if (!l)
+		return;
+	*file = dwarf_linesrc(l, NULL, NULL);
+	dwarf_lineno(l, line);
+	*comp_dir = dwarf_formstring(dwarf_attr(unit, DW_AT_comp_dir, &attr));
+}
+
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		    struct tm_frame_info *frames, size_t *count,
 		    struct tm_frame_info *outer)
@@ -188,12 +230,16 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		if (is_mismatched(d, mod))
 			mod = NULL;
 	}
+	Dwarf_Die *cu = NULL;
 	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);
+		cu = unit_at(mod, at, &bias);
 		Dwfl_Line *l = dwfl_module_getsrc(mod, at);
 		if (l) {
 			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 			comp_dir = dwfl_line_comp_dir(l);
+		} else if (cu) {
+			unit_line(cu, at - bias, &file, &line, &comp_dir);
 		}
 	}
 	*outer = tm_frame_make(pc, file, line, symbol, module, comp_dir);
@@ -201,7 +247,6 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 	// The innermost function or inlined call at the address; the scopes
 	// that contain it give the callers: each inlined subroutine's call
 	// site is where the next frame out stands.
-	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &bias) : NULL;
 	Dwarf_Die innermost, *chain = NULL;
 	int nchain = cu && find_innermost(cu, at - bias, &innermost, 0)
 			     ? dwarf_getscopes_die(&innermost, &chain)
