@@ -162,7 +162,7 @@ tests_programs_libplugin_other_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
 
 # Link-time optimization writes inlined calls whose definitions are in
-# another unit of the debug information (run-lto.sh).
+# another unit of the debug information (run-debuginfo.sh).
 check_PROGRAMS += tests/programs/lto
 tests_programs_lto_SOURCES = tests/programs/lto-main.c \
 	tests/programs/lto-calls.c
@@ -187,7 +187,7 @@ E2E_TESTS = \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
-	tests/e2e/run-lto.sh \
+	tests/e2e/run-debuginfo.sh \
 	tests/e2e/run-cores.sh \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh

@@ -210,6 +210,20 @@ static void unit_line(Dwarf_Die *unit, Dwarf_Addr address, const char **file,
 	*comp_dir = dwarf_formstring(dwarf_attr(unit, DW_AT_comp_dir, &attr));
 }
 
+// The unit that holds @unit's scopes: @unit itself, or with split DWARF
+// (-gsplit-dwarf) the split unit of the .dwo file its skeleton names, read
+// into *@split.  A missing .dwo leaves the skeleton: lines, no scopes.
+static Dwarf_Die *scopes_unit(Dwarf_Die *unit, Dwarf_Die *split)
+{
+	uint8_t type = 0;
+
+	if (dwarf_cu_info(unit->cu, NULL, &type, NULL, split, NULL, NULL,
+			  NULL) == 0 &&
+	    type == DW_UT_skeleton && split->addr)
+		return split;
+	return unit;
+}
+
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		    struct tm_frame_info *frames, size_t *count,
 		    struct tm_frame_info *outer)
@@ -247,7 +261,9 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 	// The innermost function or inlined call at the address; the scopes
 	// that contain it give the callers: each inlined subroutine's call
 	// site is where the next frame out stands.
-	Dwarf_Die innermost, *chain = NULL;
+	Dwarf_Die split, innermost, *chain = NULL;
+	if (cu)
+		cu = scopes_unit(cu, &split);
 	int nchain = cu && find_innermost(cu, at - bias, &innermost, 0)
 			     ? dwarf_getscopes_die(&innermost, &chain)
 			     : 0;
