@@ -5,7 +5,8 @@
 #   with its definition in another unit of the debug information;
 # - GCC's split DWARF (-gsplit-dwarf) leaves the scopes in a .dwo file;
 # - clang writes DWARF 5 without .debug_aranges, the index libdw finds
-#   units through, with and without split DWARF.
+#   units through, with and without split DWARF;
+# - a stripped program names its debug file in .gnu_debuglink.
 # Each time the inlined call is expanded into its own frame, and every
 # frame has its line.
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -53,6 +54,12 @@ sources="$top_srcdir/tests/programs/lto-main.c $top_srcdir/tests/programs/lto-ca
 flags="-g -O2 -fno-optimize-sibling-calls"
 
 check "$programs/lto" "GCC -flto"
+
+cp "$programs/lto" "$tmp/stripped"
+objcopy --only-keep-debug "$tmp/stripped" "$tmp/stripped.debug"
+strip -g "$tmp/stripped"
+objcopy --add-gnu-debuglink="$tmp/stripped.debug" "$tmp/stripped"
+check "$tmp/stripped" "GCC -flto, stripped, debug file beside it"
 
 # Both files as one unit, every function but main private to it, so that
 # lto_middle is inlined without link-time optimization (which GCC does not
