@@ -8,7 +8,8 @@
 // runtime falls back to glibc's backtrace(), correct but several times slower.
 //
 // Frame 0 is the first frame outside the runtime and outside the C and C++
-// runtime libraries, so strdup() or operator new report their caller.
+// runtime libraries (and malloc's replacements), so strdup() or operator
+// new report their caller.
 #include "runtime.h"
 
 #include "prim.h"
@@ -38,11 +39,12 @@ static unsigned wrapper_count;
 extern const char __start_tm_runtime_text[] __attribute__((weak));
 extern const char __stop_tm_runtime_text[] __attribute__((weak));
 
+// Libraries whose frames are never the allocation's cause: the C and C++
+// runtimes, the loader, this runtime, and the allocators that replace
+// malloc (their operator new may allocate through aligned_alloc).
 static const char *const wrapper_libraries[] = {
-	"libc.so",
-	"libstdc++.so",
-	"ld-linux",
-	"libtracemalloc.so",
+	"libc.so",     "libstdc++.so", "ld-linux",    "libtracemalloc.so",
+	"libjemalloc", "libtcmalloc",  "libmimalloc",
 };
 
 static bool is_wrapper_library(const char *path)

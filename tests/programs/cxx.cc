@@ -1,6 +1,8 @@
-// cxx.cc: C++ allocations through operator new, std::vector and
-// std::string; each must be attributed to the user's function.
+// cxx.cc: C++ allocations through operator new (plain, array, aligned and
+// nothrow), std::vector and std::string; each must be attributed to the
+// user's function, and every deleted block forgotten.
 #include <cstdio>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,14 @@ struct Widget {
 	int id;
 };
 
+// Allocated through operator new(size_t, std::align_val_t).
+struct alignas(64) Aligned {
+	char bytes[256];
+};
+
 static std::vector<Widget *> widgets;
+static std::vector<Aligned *> aligned;
+static char *spare;
 static std::vector<int> *numbers;
 static std::string *text;
 
@@ -33,11 +42,25 @@ NOINLINE void build_text()
 	text = new std::string(5000, 'x');
 }
 
+NOINLINE void make_aligned()
+{
+	for (int i = 0; i < 10; i++)
+		aligned.push_back(new Aligned());
+}
+
+NOINLINE void make_nothrow()
+{
+	spare = new (std::nothrow) char[3333];
+}
+
 NOINLINE void churn_and_release()
 {
 	for (int i = 0; i < 1000; i++)
 		delete new Widget();
 	delete[] new char[77777];
+	for (int i = 0; i < 100; i++)
+		delete new Aligned();
+	delete[] new (std::nothrow) char[555];
 }
 
 int main()
@@ -45,6 +68,8 @@ int main()
 	make_widgets();
 	fill_numbers();
 	build_text();
+	make_aligned();
+	make_nothrow();
 	churn_and_release();
 	std::printf("cxx done\n");
 	return 0;
