@@ -27,6 +27,8 @@ check() {
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=5001 .* frames=([^;]*;){0,3}build_text\(\);main;'
 	expect_exactly "$tmp/table" 10 '^trace domain=0 size=256 .* frames=make_aligned\(\);main;'
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=3333 .* frames=make_nothrow\(\);main;'
+	# After a std::bad_alloc thrown through the runtime's hooks.
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=104 .* frames=survive_bad_alloc\(\);main;'
 	# Deleted blocks leave no trace; nothing is blamed on operator new.
 	expect_exactly "$tmp/table" 0 'frames=churn_and_release'
 	expect_exactly "$tmp/table" 0 'frames=(operator new|_Znwm|_Znam)'

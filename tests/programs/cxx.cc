@@ -19,6 +19,8 @@ struct alignas(64) Aligned {
 };
 
 static std::vector<Widget *> widgets;
+// volatile: the compiler may drop a new-expression whose result is never read.
+static Widget *volatile survivor;
 static std::vector<Aligned *> aligned;
 static char *spare;
 static std::vector<int> *numbers;
@@ -53,6 +55,20 @@ NOINLINE void make_nothrow()
 	spare = new (std::nothrow) char[3333];
 }
 
+// std::bad_alloc thrown through the runtime's operator new; tracing goes on.
+NOINLINE bool survive_bad_alloc()
+{
+	volatile size_t huge = (size_t)1 << 62;
+	bool caught = false;
+	try {
+		::operator delete(::operator new(huge));
+	} catch (const std::bad_alloc &) {
+		caught = true;
+	}
+	survivor = new Widget();
+	return caught;
+}
+
 NOINLINE void churn_and_release()
 {
 	for (int i = 0; i < 1000; i++)
@@ -70,6 +86,10 @@ int main()
 	build_text();
 	make_aligned();
 	make_nothrow();
+	if (!survive_bad_alloc()) {
+		std::printf("no std::bad_alloc\n");
+		return 1;
+	}
 	churn_and_release();
 	std::printf("cxx done\n");
 	return 0;
