@@ -54,7 +54,9 @@ expect_exactly() {
 	[ "$n" -eq "$2" ] || fail "expected $2 lines matching '$3', got $n"
 }
 
-# Wait (at most 10 s) until file $1 has a line matching $2.
+# Wait (at most 10 s) until file $1 has a line matching $2.  Remove $1
+# before starting what writes it: a background job's redirection truncates
+# the file only once the job runs, and an old match would be seen first.
 wait_for() {
 	i=0
 	until grep -q -- "$2" "$1" 2>/dev/null; do

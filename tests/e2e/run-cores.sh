@@ -10,6 +10,7 @@ command -v gcore >/dev/null || skip "no gcore"
 
 # start_sleeper PROGRAM: run it traced in $tmp, set $pid, wait until ready.
 start_sleeper() {
+	rm -f "$tmp/out"
 	(cd "$tmp" && ulimit -c unlimited &&
 		exec env TRACEMALLOC=8 LD_PRELOAD="$runtime" "$1") >"$tmp/out" &
 	pid=$!
@@ -107,6 +108,7 @@ fi
 # A table kept in a file (TRACEMALLOC_FILE) is a shared file mapping, which
 # cores leave out by default: its pages are read from the file the core
 # maps there, and tm-core says so.
+rm -f "$tmp/out"
 (cd "$tmp" && exec env TRACEMALLOC=8 TRACEMALLOC_FILE="$tmp/trace.%p" \
 	LD_PRELOAD="$runtime" "$programs/sleeper") >"$tmp/out" &
 pid=$!

@@ -23,7 +23,7 @@ check() {
 	! nm "$program" | grep -q ' lto_middle' ||
 		fail "$compiler: lto_middle was not inlined into main"
 
-	rm -f "$tmp"/trace.*
+	rm -f "$tmp"/trace.* "$tmp/out"
 	TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/trace.%p LD_PRELOAD="$runtime" \
 		"$program" >"$tmp/out" &
 	pid=$!
