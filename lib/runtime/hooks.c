@@ -164,9 +164,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void free(void *p)
 
 	if (!p || is_boot(p) || !ready())
 		return;
-	// An operator delete that frees through free() forgot the trace
-	// already (cxx_hooks.c).
-	if (tracing() && (uintptr_t)p != tm_deleted_block && tm_guard_enter()) {
+	if (tracing() && tm_guard_enter()) {
 		// The real free will read the block's header (glibc keeps it
 		// just before the block): start that cache miss now, so it
 		// overlaps the table's own.

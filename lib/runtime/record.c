@@ -12,7 +12,6 @@
 #include <errno.h>
 
 int tm_stack_cache_enabled = 1;
-__thread uintptr_t tm_recorded_block __attribute__((tls_model("initial-exec")));
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
 // none could be made.
@@ -42,7 +41,6 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 			       const void *hook_frame)
 {
-	tm_recorded_block = address;
 	// Read the epoch first: a clear after this point makes the table
 	// refuse the trace instead of storing a dangling traceback.
 	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);

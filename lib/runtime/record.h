@@ -9,15 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-// The block tm_record() was last given on this thread, so that an operator
-// new that allocated through malloc is not traced twice (cxx_hooks.c).
-extern __thread uintptr_t tm_recorded_block
-	__attribute__((tls_model("initial-exec")));
-// The block an operator delete is releasing, its trace already forgotten,
-// so that the free() it calls (libstdc++'s does) does not look again.
-extern __thread uintptr_t tm_deleted_block
-	__attribute__((tls_model("initial-exec")));
-
 // Trace a block.  @hook_frame: __builtin_frame_address(0) of the hook the
 // program called.  False if the trace could not be stored (counted as
 // untraced).
