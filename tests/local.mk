@@ -113,6 +113,15 @@ tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
 tests_programs_cxx_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_cxx_LDFLAGS = $(E2E_LINK_FLAGS)
+# The same program linked with the runtime's static library, which leaves
+# the C++ operators to libstdc++ (run-cxx.sh).  The program calls no tm_
+# function: -u malloc makes the linker take the hooks.
+check_PROGRAMS += tests/programs/cxx-static
+tests_programs_cxx_static_SOURCES = tests/programs/cxx.cc
+tests_programs_cxx_static_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_cxx_static_LDFLAGS = -no-install -static-libtool-libs \
+	-Wl,-u,malloc
+tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_threads_LDADD = -lpthread

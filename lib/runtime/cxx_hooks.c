@@ -17,9 +17,13 @@
 // its block traced twice; the second trace replaces the first.)
 //
 // The real operator new may throw std::bad_alloc through these frames:
-// nothing is held across the call, no lock and no guard.  The definitions
-// are weak, so a program that links libstdc++ statically and this runtime's
-// static library keeps its own operators (which allocate through malloc).
+// nothing is held across the call, no lock and no guard.
+//
+// Only the shared library has them (libtool defines PIC for its objects).
+// In a program linked with the static library they would be the program's
+// operators, and with libstdc++ linked statically too there would be no
+// next definition to call: an operator new that fails could not throw.
+// There libstdc++'s operators stay, and allocate through malloc.
 //
 // The names are the operators' Itanium C++ ABI names; std::align_val_t is
 // passed as a size_t, std::nothrow_t by reference, here a pointer.
@@ -34,7 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CXX_HOOK TM_PUBLIC TM_RUNTIME_TEXT __attribute__((weak))
+#ifdef PIC
+
+#define CXX_HOOK TM_PUBLIC TM_RUNTIME_TEXT
 
 // The next definitions of the operators, in this order.
 #define OPERATORS(X)                                                           \
@@ -239,3 +245,5 @@ DELETE_HOOK(_ZdlPvSt11align_val_tRKSt9nothrow_t, delete_aligned_nothrow_fn,
 	    (void *p, size_t align, const void *nothrow), (p, align, nothrow))
 DELETE_HOOK(_ZdaPvSt11align_val_tRKSt9nothrow_t, delete_aligned_nothrow_fn,
 	    (void *p, size_t align, const void *nothrow), (p, align, nothrow))
+
+#endif // PIC

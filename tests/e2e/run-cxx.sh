@@ -3,17 +3,17 @@
 # std::string are attributed to the user's function, never to the C++
 # runtime, and deleted blocks leave no trace.  With libstdc++'s operators,
 # which allocate through malloc, and with jemalloc's and tcmalloc's, which
-# do not.
+# do not; and linked with the runtime's static library.
 . "$top_srcdir/tests/e2e/lib.sh"
 
-# check ALLOCATOR [LIBRARY]: run cxx with LIBRARY preloaded after the
-# runtime (so the runtime's hooks come first), and check its table.
+# check NAME PROGRAM [PRELOAD]: run PROGRAM with PRELOAD (the runtime first,
+# so that its hooks are the ones called), and check its table.
 check() {
 	name=$1
 	echo "checking cxx with $name"
 	rm -f "$tmp"/trace.*
 	timeout 120 env TRACEMALLOC=16 TRACEMALLOC_FILE="$tmp/trace.%p" \
-		LD_PRELOAD="$runtime${2:+ $2}" "$programs/cxx" \
+		LD_PRELOAD="${3:-}" "$2" \
 		>"$tmp/out" 2>"$tmp/err" || fail "$name: cxx failed: $(cat "$tmp/err")"
 	grep -q '^cxx done$' "$tmp/out" || fail "$name: cxx did not finish"
 	probe_file "$(only_file "$tmp")" "$tmp/table"
@@ -34,7 +34,8 @@ check() {
 	expect_exactly "$tmp/table" 0 'frames=(operator new|_Znwm|_Znam)'
 }
 
-check libstdc++
+check libstdc++ "$programs/cxx" "$runtime"
+check libtracemalloc.a "$programs/cxx-static"
 
 missing=
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
@@ -43,6 +44,6 @@ for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
 		missing="$missing $lib"
 		continue
 	fi
-	check "$lib" "$path"
+	check "$lib" "$programs/cxx" "$runtime $path"
 done
 [ -z "$missing" ] || skip "not installed:$missing (scripts/setup installs them)"
