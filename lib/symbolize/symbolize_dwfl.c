@@ -195,8 +195,8 @@ static Dwarf_Die *unit_at(Dwfl_Module *mod, Dwarf_Addr at, Dwarf_Addr *bias)
 	return *index ? tm_unit_index_find(*index, at, bias) : NULL;
 }
 
-// The file and line of @at in @unit, when libdwfl's own lookup (through
-// .debug_aranges) found none.
+// The file and line of @address in @unit (for split DWARF, the skeleton,
+// which holds the line table).
 static void unit_line(Dwarf_Die *unit, Dwarf_Addr address, const char **file,
 		      int *line, const char **comp_dir)
 {
@@ -248,13 +248,8 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);
 		cu = unit_at(mod, at, &bias);
-		Dwfl_Line *l = dwfl_module_getsrc(mod, at);
-		if (l) {
-			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
-			comp_dir = dwfl_line_comp_dir(l);
-		} else if (cu) {
+		if (cu)
 			unit_line(cu, at - bias, &file, &line, &comp_dir);
-		}
 	}
 	*outer = tm_frame_make(pc, file, line, symbol, module, comp_dir);
 

@@ -2,6 +2,7 @@
 #include "unit_index.h"
 
 #include <elfutils/libdw.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 struct unit_range {
