@@ -12,7 +12,8 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/peak.h lib/runtime/peak.c \
 	lib/runtime/record.h lib/runtime/record.c \
 	lib/runtime/modules.c lib/runtime/control.c \
-	lib/runtime/hooks.c lib/runtime/cxx_hooks.c lib/runtime/env.c lib/runtime/gdb_autoload.c \
+	lib/runtime/hooks.c lib/runtime/cxx_hooks.c \
+	lib/runtime/env.c lib/runtime/gdb_autoload.c \
 	lib/runtime/dlclose.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'

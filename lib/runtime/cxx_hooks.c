@@ -129,8 +129,7 @@ static inline void *aligned_new(size_t size, size_t align)
 // After another allocator's operator new returned @p: trace it.
 static inline void *traced_new(void *p, size_t size, const void *hook_frame)
 {
-	if (p && __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED) &&
-	    tm_guard_enter()) {
+	if (p && tm_tracing() && tm_guard_enter()) {
 		tm_record(0, (uintptr_t)p, size, hook_frame);
 		tm_guard_leave();
 	}
@@ -141,8 +140,7 @@ static inline void *traced_new(void *p, size_t size, const void *hook_frame)
 // (the address may be handed out again as soon as it is released).
 static inline void forget_deleted(void *p)
 {
-	if (p && __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED) &&
-	    tm_guard_enter()) {
+	if (p && tm_tracing() && tm_guard_enter()) {
 		struct tm_trace_found old;
 		tm_forget(0, (uintptr_t)p, &old);
 		tm_guard_leave();

@@ -123,16 +123,11 @@ static inline bool ready(void)
 	       resolve();
 }
 
-static inline bool tracing(void)
-{
-	return __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED);
-}
-
 TM_PUBLIC TM_RUNTIME_TEXT void *malloc(size_t size)
 {
 	if (!ready())
 		return boot_alloc(size, 16);
-	if (!tracing() || !tm_guard_enter())
+	if (!tm_tracing() || !tm_guard_enter())
 		return real_malloc(size);
 	void *p = real_malloc(size);
 	if (p)
@@ -148,7 +143,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void *calloc(size_t count, size_t size)
 			return NULL;
 		return boot_alloc(count * size, 16);
 	}
-	if (!tracing() || !tm_guard_enter())
+	if (!tm_tracing() || !tm_guard_enter())
 		return real_calloc(count, size);
 	void *p = real_calloc(count, size);
 	if (p)
@@ -164,7 +159,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void free(void *p)
 
 	if (!p || is_boot(p) || !ready())
 		return;
-	if (tracing() && tm_guard_enter()) {
+	if (tm_tracing() && tm_guard_enter()) {
 		// The real free will read the block's header (glibc keeps it
 		// just before the block): start that cache miss now, so it
 		// overlaps the table's own.
@@ -194,7 +189,7 @@ TM_PUBLIC TM_RUNTIME_TEXT void *realloc(void *p, size_t size)
 		return p ? NULL : boot_alloc(size, 16);
 	if (is_boot(p))
 		return realloc_boot(p, size);
-	if (!tracing() || !tm_guard_enter())
+	if (!tm_tracing() || !tm_guard_enter())
 		return real_realloc(p, size);
 	uint64_t epoch = __atomic_load_n(&tm_rt.epoch, __ATOMIC_ACQUIRE);
 	bool had = p && tm_forget(0, (uintptr_t)p, &old);
@@ -230,7 +225,7 @@ TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 			return EINVAL;
 		return (*ret = boot_alloc(size, align)) ? 0 : ENOMEM;
 	}
-	if (!tracing() || !tm_guard_enter())
+	if (!tm_tracing() || !tm_guard_enter())
 		return real_posix_memalign(ret, align, size);
 	int err = real_posix_memalign(ret, align, size);
 	if (err == 0)
@@ -245,7 +240,7 @@ TM_PUBLIC TM_RUNTIME_TEXT int posix_memalign(void **ret, size_t align,
 	{                                                                      \
 		if (!ready())                                                  \
 			return boot_alloc(size, boot_align);                   \
-		if (!tracing() || !tm_guard_enter())                           \
+		if (!tm_tracing() || !tm_guard_enter())                        \
 			return real args;                                      \
 		void *p = real args;                                           \
 		if (p)                                                         \

@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+static inline bool tm_tracing(void)
+{
+	return __atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED);
+}
+
 // Trace a block.  @hook_frame: __builtin_frame_address(0) of the hook the
 // program called.  False if the trace could not be stored (counted as
 // untraced).
