@@ -54,6 +54,19 @@ expect_exactly() {
 	[ "$n" -eq "$2" ] || fail "expected $2 lines matching '$3', got $n"
 }
 
+# killed_after MARK PROGRAM: run PROGRAM traced (nframe 8), its table in the
+# file $tmp/trace.PID, until it prints a line matching MARK to $tmp/out;
+# then SIGKILL it.  Sets $pid.
+killed_after() {
+	rm -f "$tmp/out"
+	TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/trace.%p LD_PRELOAD="$runtime" \
+		"$2" >"$tmp/out" &
+	pid=$!
+	wait_for "$tmp/out" "$1"
+	kill -9 $pid
+	wait $pid 2>/dev/null || true
+}
+
 # Wait (at most 10 s) until file $1 has a line matching $2.  Remove $1
 # before starting what writes it: a background job's redirection truncates
 # the file only once the job runs, and an old match would be seen first.

@@ -23,13 +23,8 @@ check() {
 	! nm "$program" | grep -q ' lto_middle' ||
 		fail "$compiler: lto_middle was not inlined into main"
 
-	rm -f "$tmp"/trace.* "$tmp/out"
-	TRACEMALLOC=8 TRACEMALLOC_FILE=$tmp/trace.%p LD_PRELOAD="$runtime" \
-		"$program" >"$tmp/out" &
-	pid=$!
-	wait_for "$tmp/out" block
-	kill -9 $pid
-	wait $pid 2>/dev/null || true
+	rm -f "$tmp"/trace.*
+	killed_after block "$program"
 	block=$(sed -n 's/^block //p' "$tmp/out")
 
 	timeout 60 "$core" traceback "$tmp/trace.$pid" "$block" \
