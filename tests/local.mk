@@ -107,7 +107,7 @@ tests_tools_tm_stats_LDFLAGS = -no-install
 check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
-	tests/programs/samestack
+	tests/programs/samestack tests/programs/getattr
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -125,6 +125,9 @@ tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_threads_LDADD = -lpthread
+tests_programs_getattr_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_getattr_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_getattr_LDADD = -lpthread
 tests_programs_forkexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_forkexec_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_forkexec_LDFLAGS = $(E2E_LINK_FLAGS)

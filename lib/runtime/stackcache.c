@@ -20,6 +20,8 @@
 
 #include "prim.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,6 +46,41 @@ static pthread_key_t exit_key;
 static int exit_key_ready;
 
 extern void *__libc_stack_end;
+
+// glibc's pthread_getattr_np holds the thread's own lock while it calls
+// realloc (the JVM asks for every new thread's stack this way).  A cache
+// set up from inside it would ask for the same lock again, so a thread's
+// cache waits for a stack without it.  Its code, found at start:
+static uintptr_t getattr_start, getattr_end;
+
+static void find_getattr(void)
+{
+	// dlsym finds glibc's definition even where a program that takes
+	// the function's address has a stub of its own.
+	void *f = dlsym(RTLD_DEFAULT, "pthread_getattr_np");
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+
+	if (!f)
+		f = (void *)pthread_getattr_np;
+	getattr_start = (uintptr_t)f;
+	if (dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+	    sym->st_size)
+		getattr_end = getattr_start + sym->st_size;
+	else // a static program: no symbol sizes, so a generous guess
+		getattr_end = getattr_start + 4096;
+}
+
+static bool inside_getattr(void *const *pcs, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		// A return address may be just past its call's function.
+		uintptr_t pc = (uintptr_t)pcs[i] - 1;
+		if (pc >= getattr_start && pc < getattr_end)
+			return true;
+	}
+	return false;
+}
 
 static void release_cache(void *arg)
 {
@@ -76,6 +113,7 @@ void tm_stack_cache_init(void)
 	if (!exit_key_ready &&
 	    pthread_key_create(&exit_key, release_cache) == 0)
 		exit_key_ready = 1;
+	find_getattr();
 }
 
 // The bounds of this thread's stack, or false if unknown.
@@ -101,11 +139,14 @@ static bool stack_bounds(uintptr_t *low, uintptr_t *high)
 	return ok;
 }
 
-static struct tm_stack_cache *get_cache(void)
+// This thread's cache, set up on its first use from a stack @pcs (@count
+// return addresses) that allows it.
+static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 {
 	struct tm_stack_cache *c = tm_thread_stack_cache;
 
-	if (c || thread_uncacheable || !exit_key_ready)
+	if (c || thread_uncacheable || !exit_key_ready ||
+	    inside_getattr(pcs, count))
 		return c;
 	tm_spin_lock(&free_lock);
 	c = free_caches;
@@ -137,7 +178,7 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,
 			  uint64_t epoch)
 {
-	struct tm_stack_cache *c = get_cache();
+	struct tm_stack_cache *c = get_cache(pcs, count);
 	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
 
 	// An unwind that filled its buffer may have stopped early.
