@@ -1,8 +1,11 @@
-// malloc-bench.c: ns per malloc+free pair, at call depth ~20, for two
+// malloc-bench.c: ns per malloc+free pair, at call depth ~20, for three
 // workloads:
 //   big  sizes 16..4096 B, ~100k live blocks (cache misses dominate)
 //   hot  sizes 1..256 B, ~1k live blocks (the allocator's fast path)
-// Usage: malloc-bench big|hot THREADS PAIRS_PER_THREAD
+//   new  sizes 1..256 B, ~1k live blocks, each pair from a call stack not
+//        seen before (~30 more frames, each one of two functions: what a
+//        tracer pays for a stack it must unwind)
+// Usage: malloc-bench big|hot|new THREADS PAIRS_PER_THREAD
 // Prints "ns_per_pair=X" and, when libtracemalloc is loaded, the table's
 // memory per live trace, as tm_get_tracemalloc_memory() reports it and as
 // the kernel counts the region's resident pages.
@@ -20,6 +23,7 @@
 struct workload {
 	size_t live;
 	size_t min_size, max_size;
+	int fresh_stacks;
 };
 
 static struct workload work;
@@ -54,6 +58,45 @@ static double now(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+static void pair(struct thread *t)
+{
+	size_t k = next(&t->seed) % work.live;
+	free(t->slots[k]);
+	t->slots[k] = malloc(pick_size(&t->seed));
+}
+
+// FRESH_DEPTH levels, each through one of two functions with frames of
+// different sizes, picked at random: 2^30 stacks, none seen twice.
+#define FRESH_DEPTH 30
+
+static void fresh_b(struct thread *t, int depth);
+
+__attribute__((noinline)) static void fresh_a(struct thread *t, int depth)
+{
+	volatile char frame[48];
+	frame[0] = (char)depth;
+	if (depth == 0)
+		pair(t);
+	else if (next(&t->seed) & 1)
+		fresh_a(t, depth - 1);
+	else
+		fresh_b(t, depth - 1);
+	frame[1] = frame[0];
+}
+
+__attribute__((noinline)) static void fresh_b(struct thread *t, int depth)
+{
+	volatile char frame[176];
+	frame[0] = (char)depth;
+	if (depth == 0)
+		pair(t);
+	else if (next(&t->seed) & 1)
+		fresh_a(t, depth - 1);
+	else
+		fresh_b(t, depth - 1);
+	frame[1] = frame[0];
+}
+
 __attribute__((noinline)) static void loop(struct thread *t)
 {
 	for (size_t i = 0; i < work.live; i++)
@@ -61,9 +104,10 @@ __attribute__((noinline)) static void loop(struct thread *t)
 	pthread_barrier_wait(&ready);
 	double start = now();
 	for (uint64_t i = 0; i < pairs; i++) {
-		size_t k = next(&t->seed) % work.live;
-		free(t->slots[k]);
-		t->slots[k] = malloc(pick_size(&t->seed));
+		if (work.fresh_stacks)
+			fresh_a(t, FRESH_DEPTH);
+		else
+			pair(t);
 	}
 	t->ns = (now() - start) / (double)pairs;
 }
@@ -127,13 +171,16 @@ static void report_table(size_t live)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: malloc-bench big|hot THREADS PAIRS\n");
+		fprintf(stderr,
+			"usage: malloc-bench big|hot|new THREADS PAIRS\n");
 		return 1;
 	}
 	if (strcmp(argv[1], "big") == 0)
-		work = (struct workload){ 100000, 16, 4096 };
+		work = (struct workload){ 100000, 16, 4096, 0 };
 	else if (strcmp(argv[1], "hot") == 0)
-		work = (struct workload){ 1000, 1, 256 };
+		work = (struct workload){ 1000, 1, 256, 0 };
+	else if (strcmp(argv[1], "new") == 0)
+		work = (struct workload){ 1000, 1, 256, 1 };
 	else
 		return 1;
 	int threads = atoi(argv[2]);

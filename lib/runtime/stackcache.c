@@ -11,7 +11,12 @@
 // traceback, total_nframe included.
 //
 // Slots are found by scanning upward from the hook's slot for each return
-// address in turn.  Only the thread's own stack is cached (not sigaltstack
+// address in turn.  Stacks often differ (a C++ program can miss on half its
+// allocations), and the scan of a deep stack read ~15 KB a miss; so each
+// thread also remembers, for each return address, how far above its slot
+// the next frame's slot was, and looks there first.  And a stack is
+// stored only when it is unwound the second time: most stacks of such a
+// program are never seen again.  Only the thread's own stack is cached (not sigaltstack
 // or coroutine stacks), and every load, on a miss or a hit, stays between
 // the hook's slot and the top of that stack, so it cannot fault.
 #include "stackcache.h"
@@ -174,6 +179,49 @@ static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 	return c;
 }
 
+// The slot that holds return address @want, the first above the slot @at
+// (which holds @here): where the caller's frame ended last time, else by
+// scanning up to @limit; 0 if it is not there.  @here comes from the
+// unwind, not from a load at @at, so the memo is read while earlier frames
+// are still being checked.
+static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
+			   uint64_t here, uint64_t want, uintptr_t limit)
+{
+	_Static_assert(TM_FRAME_MEMO_ENTRIES == 256, "eight bits of hash");
+	struct tm_frame_memo *memo =
+		&c->frame_memo[(here * 0x9e3779b97f4a7c15ULL) >> 56];
+	if (memo->pc == here) {
+		uintptr_t guess = at + memo->words * sizeof(uint64_t);
+		if (guess <= limit && *(const uint64_t *)guess == want)
+			return guess;
+	}
+	uintptr_t found = at;
+	do
+		found += sizeof(uint64_t);
+	while (found <= limit && *(const uint64_t *)found != want);
+	if (found > limit)
+		return 0;
+	memo->pc = here;
+	memo->words = (found - at) / sizeof(uint64_t);
+	return found;
+}
+
+// True if this thread unwound the stack @pcs (@count return addresses,
+// hook slot @slot) recently; otherwise remembers it and returns false.
+static bool seen_before(struct tm_stack_cache *c, uintptr_t slot,
+			void *const *pcs, unsigned count)
+{
+	_Static_assert(TM_SEEN_STACKS == 64, "six bits of hash");
+	uint64_t key = slot;
+	for (unsigned i = 0; i < count; i++)
+		key = (key ^ (uintptr_t)pcs[i]) * 0x9e3779b97f4a7c15ULL;
+	uint64_t *seen = &c->seen[key >> 58];
+	if (*seen == key)
+		return true;
+	*seen = key;
+	return false;
+}
+
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,
 			  uint64_t epoch)
@@ -188,7 +236,8 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 	unsigned first = 0;
 	while (first < count && (uintptr_t)pcs[first] != value)
 		first++;
-	if (first == count || count - first > TM_STACK_CACHE_DEPTH)
+	if (first == count || count - first > TM_STACK_CACHE_DEPTH ||
+	    !seen_before(c, slot, pcs + first, count - first))
 		return;
 	struct tm_stack_cache_entry *e =
 		tm_stack_cache_entry_for(c, slot, value);
@@ -201,10 +250,9 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 	e->offset[0] = 0;
 	for (unsigned k = 1; first + k < count; k++) {
 		uint64_t want = (uintptr_t)pcs[first + k];
-		do
-			at += sizeof(uint64_t);
-		while (at <= limit && *(const uint64_t *)at != want);
-		if (at > limit)
+		at = next_slot(c, at, (uintptr_t)pcs[first + k - 1], want,
+			       limit);
+		if (!at)
 			return; // not on this stack (a signal frame, say)
 		e->offset[k] = (uint16_t)((at - slot) / sizeof(uint64_t));
 		e->value[k] = want;

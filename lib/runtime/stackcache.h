@@ -25,10 +25,23 @@ struct tm_stack_cache_entry {
 	uint64_t value[TM_STACK_CACHE_DEPTH + 3];
 };
 
+#define TM_FRAME_MEMO_ENTRIES 256
+#define TM_SEEN_STACKS 64
+
+// How many words above the slot holding return address @pc the next
+// frame's slot was found last time (stackcache.c, next_slot).
+struct tm_frame_memo {
+	uint64_t pc;
+	uint64_t words;
+};
+
 struct tm_stack_cache {
 	struct tm_stack_cache *next_free;
 	uintptr_t stack_low, stack_high; // this thread's stack
 	struct tm_stack_cache_entry entries[TM_STACK_CACHE_ENTRIES];
+	struct tm_frame_memo frame_memo[TM_FRAME_MEMO_ENTRIES];
+	// Stacks unwound once and not stored (stackcache.c, seen_before).
+	uint64_t seen[TM_SEEN_STACKS];
 };
 
 // This thread's cache, or NULL until its first store.
