@@ -11,14 +11,16 @@
 // traceback, total_nframe included.
 //
 // Slots are found by scanning upward from the hook's slot for each return
-// address in turn.  Stacks often differ (a C++ program can miss on half its
-// allocations), and the scan of a deep stack read ~15 KB a miss; so each
-// thread also remembers, for each return address, how far above its slot
-// the next frame's slot was, and looks there first.  And a stack is
+// address in turn.  Stacks often differ (a C++ program can miss on half
+// its allocations), and the scan of a deep stack read ~15 KB a miss; so
+// each thread also remembers, for each return address, how far above its
+// slot the next frame's slot was, and looks there first.  And a stack is
 // stored only when it is unwound the second time: most stacks of such a
-// program are never seen again.  Only the thread's own stack is cached (not sigaltstack
-// or coroutine stacks), and every load, on a miss or a hit, stays between
-// the hook's slot and the top of that stack, so it cannot fault.
+// program are never seen again.
+//
+// Only the thread's own stack is cached (not sigaltstack or coroutine
+// stacks), and every load, on a miss or a hit, stays between the hook's
+// slot and the top of that stack, so it cannot fault.
 #include "stackcache.h"
 
 #include "runtime.h"
@@ -126,7 +128,10 @@ static bool stack_bounds(uintptr_t *low, uintptr_t *high)
 {
 	if (getpid() == gettid()) {
 		// The main thread: everything from here up to where the
-		// kernel put argv and the environment.
+		// kernel put argv and the environment.  Its stack grows on
+		// demand, so the bound below it is a size, not a mapping; the
+		// kernel keeps mmap()ed memory (a coroutine's stack, say) at
+		// least 128 MB below the stack's top.
 		*high = (uintptr_t)__libc_stack_end;
 		*low = *high - ((uintptr_t)64 << 20);
 		return *high != 0;
@@ -179,9 +184,9 @@ static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 	return c;
 }
 
-// The slot that holds return address @want, the first above the slot @at
-// (which holds @here): where the caller's frame ended last time, else by
-// scanning up to @limit; 0 if it is not there.  @here comes from the
+// A slot above the slot @at (which holds @here) that holds return address
+// @want: where the caller's frame ended last time if it is there, else the
+// first one up to @limit; 0 if there is none.  @here comes from the
 // unwind, not from a load at @at, so the memo is read while earlier frames
 // are still being checked.
 static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
