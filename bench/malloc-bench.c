@@ -69,18 +69,25 @@ static void pair(struct thread *t)
 // different sizes, picked at random: 2^30 stacks, none seen twice.
 #define FRESH_DEPTH 30
 
+static void fresh_a(struct thread *t, int depth);
 static void fresh_b(struct thread *t, int depth);
 
-__attribute__((noinline)) static void fresh_a(struct thread *t, int depth)
+// The level below @depth, through either function; the pair at the bottom.
+static inline void fresh_below(struct thread *t, int depth)
 {
-	volatile char frame[48];
-	frame[0] = (char)depth;
 	if (depth == 0)
 		pair(t);
 	else if (next(&t->seed) & 1)
 		fresh_a(t, depth - 1);
 	else
 		fresh_b(t, depth - 1);
+}
+
+__attribute__((noinline)) static void fresh_a(struct thread *t, int depth)
+{
+	volatile char frame[48];
+	frame[0] = (char)depth;
+	fresh_below(t, depth);
 	frame[1] = frame[0];
 }
 
@@ -88,12 +95,7 @@ __attribute__((noinline)) static void fresh_b(struct thread *t, int depth)
 {
 	volatile char frame[176];
 	frame[0] = (char)depth;
-	if (depth == 0)
-		pair(t);
-	else if (next(&t->seed) & 1)
-		fresh_a(t, depth - 1);
-	else
-		fresh_b(t, depth - 1);
+	fresh_below(t, depth);
 	frame[1] = frame[0];
 }
 
