@@ -6,9 +6,11 @@
 #include "tm/tracemalloc.h"
 
 #include "region.h"
+#include "stackcache.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@ NAMED void *allocate_here(size_t n);
 NAMED void test_strdup_reports_its_caller(void **state);
 NAMED void *churn(void *arg);
 NAMED void *allocate_deep(int depth, size_t n);
+NAMED void cached_leaf(void);
 
 static size_t traced(void)
 {
@@ -543,6 +546,68 @@ static void test_free_from_another_thread(void **state)
 	tm_table_destroy(t2);
 }
 
+// One allocation from a stack of its own: its hook returns into
+// cached_leaf.
+void cached_leaf(void)
+{
+	free(malloc(40));
+	__asm__ volatile("" ::: "memory");
+}
+
+// True if return address @pc is inside cached_leaf.
+static bool returns_into_leaf(uintptr_t pc)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+
+	assert_true(dladdr1((void *)cached_leaf, &info, (void **)&sym,
+			    RTLD_DL_SYMENT));
+	uintptr_t start = (uintptr_t)info.dli_saddr;
+	return pc > start && pc <= start + sym->st_size;
+}
+
+// This thread's cache entry for cached_leaf's stack, or NULL.
+static const struct tm_stack_cache_entry *
+leaf_entry(const struct tm_stack_cache *c)
+{
+	const struct tm_stack_cache_entry *found = NULL;
+
+	for (unsigned i = 0; i < TM_STACK_CACHE_ENTRIES; i++) {
+		const struct tm_stack_cache_entry *e = &c->entries[i];
+		if (e->slot && returns_into_leaf(e->value[0])) {
+			assert_null(found); // one stack, one entry
+			found = e;
+		}
+	}
+	return found;
+}
+
+// A stack is remembered when it is unwound the second time, not the first,
+// and the frame memo then holds how far apart its first two return
+// addresses are.
+static void test_stack_cache_stores_second_unwind(void **state)
+{
+	struct tm_stack_cache *c = tm_thread_stack_cache;
+
+	// The cache exists once this thread stored a stack (earlier tests).
+	assert_non_null(c);
+	const struct tm_stack_cache_entry *seen[3];
+	for (int i = 0; i < 3; i++) {
+		cached_leaf();
+		seen[i] = leaf_entry(c);
+	}
+	assert_null(seen[0]);
+	assert_non_null(seen[1]);
+	assert_ptr_equal(seen[2], seen[1]);
+	const struct tm_stack_cache_entry *e = seen[1];
+	const struct tm_frame_memo *memo = NULL;
+	for (unsigned j = 0; j < TM_FRAME_MEMO_ENTRIES; j++)
+		if (c->frame_memo[j].pc == e->value[0])
+			memo = &c->frame_memo[j];
+	assert_non_null(memo);
+	assert_int_equal(memo->words, e->offset[1] - e->offset[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +633,8 @@ int main(void)
 		cmocka_unit_test_setup(test_free_from_another_thread, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
+		cmocka_unit_test_setup_teardown(
+			test_stack_cache_stores_second_unwind, restart, stop),
 	};
 	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
