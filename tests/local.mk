@@ -107,7 +107,7 @@ tests_tools_tm_stats_LDFLAGS = -no-install
 check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
-	tests/programs/samestack tests/programs/getattr
+	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -144,6 +144,9 @@ tests_programs_churn_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_churn_LDADD = -lpthread
 tests_programs_samestack_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_samestack_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_otherstacks_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_otherstacks_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_otherstacks_LDADD = -lpthread
 
 # The static variant: frames linked with libtracemalloc.a, no preload.
 check_PROGRAMS += tests/programs/frames-static
@@ -193,6 +196,7 @@ E2E_TESTS = \
 	tests/e2e/run-python.sh \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
+	tests/e2e/run-other-stacks.sh \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-fuzz-core.sh \
 	tests/e2e/run-libfuzzer.sh \

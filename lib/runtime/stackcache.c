@@ -18,9 +18,11 @@
 // stored only when it is unwound the second time: most stacks of such a
 // program are never seen again.
 //
-// Only the thread's own stack is cached (not sigaltstack or coroutine
-// stacks), and every load, on a miss or a hit, stays between the hook's
-// slot and the top of that stack, so it cannot fault.
+// Only stacks whose hook ran inside the thread's own stack are cached: a
+// coroutine's stack or a sigaltstack mapped elsewhere never is (one that is
+// an array on the thread's stack is, like any frames there).  Every load,
+// on a miss or a hit, stays between the hook's slot and the top of the
+// thread's stack, so it cannot fault.
 #include "stackcache.h"
 
 #include "runtime.h"

@@ -13,7 +13,10 @@
 #include <link.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 // Functions named in tracebacks must be in the dynamic symbol table for
@@ -608,6 +611,88 @@ static void test_stack_cache_stores_second_unwind(void **state)
 	assert_int_equal(memo->words, e->offset[1] - e->offset[0]);
 }
 
+// Stacks other than the thread's own: a coroutine's, or a signal handler's
+// alternate stack.
+enum { OTHER_STACK_SIZE = 64 * 1024 };
+static void *other_stack_low;
+
+// cached_leaf three times from one call site (the count is volatile, so
+// the loop is not unrolled): a stack the cache would hold if it could.
+static void leaf_three_times(void)
+{
+	static volatile int times = 3;
+	for (int i = 0; i < times; i++)
+		cached_leaf();
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	leaf_three_times();
+}
+
+// True if this thread's cache holds a stack whose hook ran on the other
+// stack.
+static bool cached_on_other_stack(const struct tm_stack_cache *c)
+{
+	uintptr_t low = (uintptr_t)other_stack_low;
+	for (unsigned i = 0; i < TM_STACK_CACHE_ENTRIES; i++)
+		if (c->entries[i].slot >= low &&
+		    c->entries[i].slot < low + OTHER_STACK_SIZE)
+			return true;
+	return false;
+}
+
+// Run leaf_three_times as a coroutine on @stack.
+static void run_coroutine_on(void *stack)
+{
+	ucontext_t here, coroutine;
+
+	other_stack_low = stack;
+	assert_int_equal(getcontext(&coroutine), 0);
+	coroutine.uc_stack.ss_sp = stack;
+	coroutine.uc_stack.ss_size = OTHER_STACK_SIZE;
+	coroutine.uc_link = &here;
+	makecontext(&coroutine, leaf_three_times, 0);
+	assert_int_equal(swapcontext(&here, &coroutine), 0);
+}
+
+// A coroutine whose stack is an array inside this thread's stack is cached
+// like any stack there; one on a mapped stack, or a signal handler on an
+// alternate stack, never is: the cache's loads must stay inside the
+// bounds it knows.  (run-other-stacks.sh shows their tracebacks are right.)
+static void test_stack_cache_other_stacks(void **state)
+{
+	struct tm_stack_cache *c = tm_thread_stack_cache;
+	assert_non_null(c);
+
+	char inside[OTHER_STACK_SIZE];
+	run_coroutine_on(inside);
+	assert_true(cached_on_other_stack(c));
+
+	// Two mappings, so that the signal's check is not about the
+	// coroutine's stack.
+	char *mapped = mmap(NULL, 2 * OTHER_STACK_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(mapped != MAP_FAILED);
+	run_coroutine_on(mapped);
+	assert_false(cached_on_other_stack(c));
+
+	other_stack_low = mapped + OTHER_STACK_SIZE;
+	stack_t alt = { .ss_sp = other_stack_low, .ss_size = OTHER_STACK_SIZE },
+		old;
+	assert_int_equal(sigaltstack(&alt, &old), 0);
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_ONSTACK },
+			 old_sa;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old_sa), 0);
+	raise(SIGUSR1);
+	assert_false(cached_on_other_stack(c));
+	sigaction(SIGUSR1, &old_sa, NULL);
+	sigaltstack(&old, NULL);
+	munmap(mapped, 2 * OTHER_STACK_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +720,8 @@ int main(void)
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_stores_second_unwind, restart, stop),
+		cmocka_unit_test_setup_teardown(test_stack_cache_other_stacks,
+						restart, stop),
 	};
 	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
