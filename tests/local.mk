@@ -107,7 +107,8 @@ tests_tools_tm_stats_LDFLAGS = -no-install
 check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
-	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks
+	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
+	tests/programs/varframes
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -147,6 +148,8 @@ tests_programs_samestack_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_otherstacks_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_otherstacks_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_otherstacks_LDADD = -lpthread
+tests_programs_varframes_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_varframes_LDFLAGS = $(E2E_LINK_FLAGS)
 
 # The static variant: frames linked with libtracemalloc.a, no preload.
 check_PROGRAMS += tests/programs/frames-static
@@ -197,6 +200,7 @@ E2E_TESTS = \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-other-stacks.sh \
+	tests/e2e/run-variable-frames.sh \
 	tests/e2e/run-fuzz.sh \
 	tests/e2e/run-fuzz-core.sh \
 	tests/e2e/run-libfuzzer.sh \
@@ -208,6 +212,8 @@ E2E_TESTS = \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
+# The stack cache's known limit, shown until it is lifted.
+XFAIL_TESTS += tests/e2e/run-variable-frames.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
 	tests/snapshot/crosscheck.py \
 	.clang-format .editorconfig

@@ -5,7 +5,8 @@
 // frame.  But a stack is identified by where its return addresses are and
 // what they are: when the hook's return-address slot is at the same address,
 // and every slot the last full unwind found still holds the same return
-// address, the unwinder would walk the same frames again.  So on a miss we
+// address, the unwinder would walk the same frames again (with one known
+// exception, below).  So on a miss we
 // unwind in full and record, for each frame, the stack slot that holds its
 // return address; on a hit we compare those slots and reuse the interned
 // traceback, total_nframe included.
@@ -17,6 +18,13 @@
 // slot the next frame's slot was, and looks there first.  And a stack is
 // stored only when it is unwound the second time: most stacks of such a
 // program are never seen again.
+//
+// The exception: a function whose frame size varies (alloca, a variable-
+// length array) moves its caller's return-address slot.  If a new caller
+// leaves uninitialized the memory where the old caller's return address
+// was, every slot checked still holds its old value, and the old caller's
+// traceback is reused (tests/programs/varframes.c builds the case; its test
+// is an expected failure until the cache can tell such frames apart).
 //
 // Only stacks whose hook ran inside the thread's own stack are cached: a
 // coroutine's stack or a sigaltstack mapped elsewhere never is (one that is

@@ -1,0 +1,87 @@
+// varframes.c: two stacks the stack cache cannot tell apart.
+//
+// allocate_below() has a frame whose size varies (alloca).  Called through
+// via_long() it reserves 512 bytes; through via_short(), 256, and
+// via_short() reserves the difference itself, so malloc runs at the same
+// stack address both ways, with the same return address.  via_short()
+// leaves its reserve uninitialized: where via_long()'s return address was
+// stored, a stale copy of it is still there.  Every slot the cache checks
+// then holds what it held before, but the true caller is via_short().
+//
+// Sizes: 101 through via_long, 202 through via_short (run-variable-frames.sh).
+#include <alloca.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define NOINLINE __attribute__((noinline))
+#define KEEP(p) __asm__ volatile("" ::"r"(p) : "memory")
+
+static void *volatile bottom; // the lowest byte of allocate_below's frame
+static void *volatile kept[8];
+
+NOINLINE void *allocate_below(size_t reserve, size_t size)
+{
+	char *buf = alloca(reserve);
+	KEEP(buf);
+	bottom = buf;
+	void *p = size ? malloc(size) : NULL;
+	KEEP(buf);
+	return p;
+}
+
+// The same shape as via_short (called with extra 0), so that their fixed
+// parts match.
+NOINLINE void *via_long(size_t extra, size_t size)
+{
+	char *stale = alloca(extra);
+	KEEP(stale);
+	void *p = allocate_below(512, size);
+	KEEP(stale);
+	return p;
+}
+
+NOINLINE void *via_short(size_t extra, size_t size)
+{
+	char *stale = alloca(extra);
+	KEEP(stale);
+	void *p = allocate_below(256, size);
+	KEEP(stale);
+	return p;
+}
+
+// One call site for both, so that the frames above are the same.
+NOINLINE void *call(void *(*via)(size_t, size_t), size_t extra, size_t size)
+{
+	void *p = via(extra, size);
+	KEEP(p);
+	return p;
+}
+
+int main(void)
+{
+	static void *(*volatile via[6])(size_t, size_t) = {
+		via_long, via_long, via_long, via_short, via_short, via_short
+	};
+	static volatile size_t extra[6];
+	static const size_t size[6] = { 101, 101, 101, 202, 202, 202 };
+
+	// How much via_short must reserve: the frame layout is the compiler's.
+	call(via_long, 0, 0);
+	void *want = bottom;
+	size_t reserve = 0;
+	for (; reserve <= 2048; reserve += 16) {
+		call(via_short, reserve, 0);
+		if (bottom == want)
+			break;
+	}
+	if (reserve > 2048) {
+		puts("varframes: no reserve gives the same stack address");
+		return 77;
+	}
+	for (int i = 3; i < 6; i++)
+		extra[i] = reserve;
+	for (int i = 0; i < 6; i++)
+		kept[i] = call(via[i], extra[i], size[i]);
+	puts("varframes done");
+	return 0;
+}
