@@ -20,10 +20,10 @@
 // program are never seen again.
 //
 // The exception: a function whose frame size varies (alloca, a variable-
-// length array) moves its caller's return-address slot.  If a new caller
-// leaves uninitialized the memory where the old caller's return address
-// was, every slot checked still holds its old value, and the old caller's
-// traceback is reused (tests/programs/varframes.c builds the case; its test
+// length array) moves the slot of its own return address.  If a new caller
+// leaves uninitialized the memory where the return address into the old
+// caller was, every slot checked still holds its old value, and the old
+// caller's traceback is reused (tests/programs/varframes.c builds the case; its test
 // is an expected failure until the cache can tell such frames apart).
 //
 // Only stacks whose hook ran inside the thread's own stack are cached: a

@@ -43,7 +43,13 @@ NOINLINE void alloc_leaf(size_t n)
 	KEEP();
 	if (!p)
 		die("malloc");
-	kept[__atomic_fetch_add(&kept_count, 1, __ATOMIC_RELAXED)] = p;
+	int k = __atomic_fetch_add(&kept_count, 1, __ATOMIC_RELAXED);
+	if (k >= (int)(sizeof(kept) / sizeof(kept[0]))) {
+		fputs("otherstacks: more allocations than kept[] holds\n",
+		      stderr);
+		exit(2);
+	}
+	kept[k] = p;
 }
 
 // One scheduler and two coroutines a thread.
