@@ -212,8 +212,6 @@ E2E_TESTS = \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
-# The stack cache's known limit, shown until it is lifted.
-XFAIL_TESTS += tests/e2e/run-variable-frames.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
 	tests/snapshot/crosscheck.py \
 	.clang-format .editorconfig

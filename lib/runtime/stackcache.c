@@ -5,11 +5,11 @@
 // frame.  But a stack is identified by where its return addresses are and
 // what they are: when the hook's return-address slot is at the same address,
 // and every slot the last full unwind found still holds the same return
-// address, the unwinder would walk the same frames again (with one known
-// exception, below).  So on a miss we
-// unwind in full and record, for each frame, the stack slot that holds its
-// return address; on a hit we compare those slots and reuse the interned
-// traceback, total_nframe included.
+// address, the unwinder would walk the same frames again, provided no frame
+// changed size (below).  So on a miss we unwind in full and record, for
+// each frame, the stack slot that holds its return address; on a hit we
+// compare those slots and reuse the interned traceback, total_nframe
+// included.
 //
 // Slots are found by scanning upward from the hook's slot for each return
 // address in turn.  Stacks often differ (a C++ program can miss on half
@@ -19,17 +19,19 @@
 // stored only when it is unwound the second time: most stacks of such a
 // program are never seen again.
 //
-// The exception: a function whose frame size varies (alloca, a variable-
-// length array) moves the slot of its own return address.  If a new caller
-// leaves uninitialized the memory where the return address into the old
-// caller was, every slot checked still holds its old value, and the old
-// caller's traceback is reused (tests/programs/varframes.c builds the case; its test
-// is an expected failure until the cache can tell such frames apart).
+// A function whose frame size varies (alloca, a variable-length array)
+// moves the slot of its own return address.  If a new caller leaves
+// uninitialized the memory where the return address into the old caller
+// was, every slot checked still holds its old value
+// (tests/programs/varframes.c builds the case).  Such a function keeps a
+// frame pointer, and that moves with it: so the saved frame pointers found
+// among the registers each function pushed are compared too
+// (add_frame_pointer_checks).
 //
 // Only stacks whose hook ran inside the thread's own stack are cached: a
 // coroutine's stack or a sigaltstack mapped elsewhere never is (one that is
 // an array on the thread's stack is, like any frames there).  Every load,
-// on a miss or a hit, stays between the hook's slot and the top of the
+// on a miss or a hit, stays between the hook's frame and the top of the
 // thread's stack, so it cannot fault.
 #include "stackcache.h"
 
@@ -46,7 +48,8 @@
 
 // A scan looks this far up the stack at most.
 #define MAX_SCAN ((uintptr_t)256 << 10)
-_Static_assert(MAX_SCAN / sizeof(uint64_t) <= UINT16_MAX, "offsets are 16-bit");
+_Static_assert(MAX_SCAN / sizeof(uint64_t) + 1 <= UINT16_MAX,
+	       "offsets are 16-bit");
 
 __thread struct tm_stack_cache *tm_thread_stack_cache
 	__attribute__((tls_model("initial-exec")));
@@ -237,12 +240,115 @@ static bool seen_before(struct tm_stack_cache *c, uintptr_t slot,
 	return false;
 }
 
+// The return-address slots of an entry being stored, for the search for
+// saved frame pointers: their offsets (ascending, in words from @base),
+// and a bitmap of them modulo 256 that turns most other words away at
+// once.
+struct slot_set {
+	const uint16_t *offset;
+	unsigned count;
+	uint64_t bits[4];
+};
+
+static void slot_set_init(struct slot_set *set,
+			  const struct tm_stack_cache_entry *e, unsigned count)
+{
+	set->offset = e->offset;
+	set->count = count;
+	memset(set->bits, 0, sizeof(set->bits));
+	for (unsigned m = 0; m < count; m++)
+		set->bits[(e->offset[m] >> 6) & 3] |= 1ULL
+						      << (e->offset[m] & 63);
+}
+
+// True if a slot past the first @from is at offset @want.
+static bool slot_set_has(const struct slot_set *set, unsigned from,
+			 uint64_t want)
+{
+	if (!(set->bits[(want >> 6) & 3] >> (want & 63) & 1))
+		return false;
+	unsigned lo = from, hi = set->count;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (set->offset[mid] < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < set->count && set->offset[lo] == want;
+}
+
+// Where a function saves the frame pointer register on entry: at most five
+// words below its return address.  GCC pushes r15, r14, r13, r12, rbp and
+// rbx in that order, only those it uses; Clang, and code built with frame
+// pointers, push rbp first.
+#define SAVED_WORDS 5
+
+// Add to @e (its first @checks words are the frames' slots, offsets from
+// @base) the saved frame pointers of frames above: the words to compare
+// besides the slots.  Returns the new count, or 0 if they do not fit.
+//
+// A frame whose size varies (alloca, a variable-length array) moves the
+// slots below it while the slots themselves may still hold stale copies
+// of the return addresses they held before.  Such a frame always keeps a
+// frame pointer, the address just below its own return address, and some
+// function below saves it with the registers it pushes on entry (the hook
+// saves it, at @base, if none did before).  So where a pushed register
+// held a frame pointer of a recorded frame, a hit must find it again:
+// when the frame moves, so does its frame pointer.  In code built without
+// frame pointers this adds few words; in code built with them, one a
+// frame.
+static unsigned add_frame_pointer_checks(struct tm_stack_cache_entry *e,
+					 unsigned checks, uintptr_t base)
+{
+	const size_t word_size = sizeof(uint64_t);
+	uintptr_t outermost = base + e->offset[checks - 1] * word_size;
+	struct slot_set set = { .count = 0 }; // filled when first needed
+	unsigned n = checks;
+	// Below the first slot only the hook's own saved register.
+	uintptr_t below = base - word_size;
+	uintptr_t top = base + e->offset[0] * word_size;
+
+	// The outermost frame has no frame above it.
+	for (unsigned k = 0; k + 1 < checks; k++) {
+		uintptr_t next = base + e->offset[k + 1] * word_size;
+		if (top - below > (SAVED_WORDS + 1) * word_size)
+			below = top - (SAVED_WORDS + 1) * word_size;
+		// The frame pointers of the frames above are the addresses
+		// from next - 8 to outermost - 8.
+		uint64_t nearest = next - word_size;
+		for (uintptr_t at = top - word_size; at > below;
+		     at -= word_size) {
+			uint64_t word = *(const uint64_t *)at;
+			if (word - nearest > outermost - next ||
+			    word % word_size)
+				continue;
+			if (word != nearest) {
+				if (!set.count)
+					slot_set_init(&set, e, checks);
+				if (!slot_set_has(&set, k + 2,
+						  (word - base) / word_size +
+							  1))
+					continue;
+			}
+			if (n == TM_STACK_CACHE_CHECKS)
+				return 0;
+			e->offset[n] = (uint16_t)((at - base) / word_size);
+			e->value[n++] = word;
+		}
+		below = top;
+		top = next;
+	}
+	return n;
+}
+
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,
 			  uint64_t epoch)
 {
 	struct tm_stack_cache *c = get_cache(pcs, count);
-	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
+	uintptr_t base = (uintptr_t)hook_frame;
+	uintptr_t slot = base + sizeof(uint64_t);
 
 	// An unwind that filled its buffer may have stopped early.
 	if (!c || !complete || !tm_stack_cache_covers(c, slot))
@@ -251,7 +357,7 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 	unsigned first = 0;
 	while (first < count && (uintptr_t)pcs[first] != value)
 		first++;
-	if (first == count || count - first > TM_STACK_CACHE_DEPTH ||
+	if (first == count || count - first > TM_STACK_CACHE_CHECKS ||
 	    !seen_before(c, slot, pcs + first, count - first))
 		return;
 	struct tm_stack_cache_entry *e =
@@ -262,19 +368,22 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 	uintptr_t at = slot;
 	e->slot = 0; // invalid until complete
 	e->value[0] = value;
-	e->offset[0] = 0;
+	e->offset[0] = 1;
 	for (unsigned k = 1; first + k < count; k++) {
 		uint64_t want = (uintptr_t)pcs[first + k];
 		at = next_slot(c, at, (uintptr_t)pcs[first + k - 1], want,
 			       limit);
 		if (!at)
 			return; // not on this stack (a signal frame, say)
-		e->offset[k] = (uint16_t)((at - slot) / sizeof(uint64_t));
+		e->offset[k] = (uint16_t)((at - base) / sizeof(uint64_t));
 		e->value[k] = want;
 	}
-	e->depth = count - first;
-	for (unsigned k = e->depth; k < e->depth + 3; k++) {
-		e->offset[k] = 0;
+	unsigned checks = add_frame_pointer_checks(e, count - first, base);
+	if (!checks)
+		return;
+	e->checks = checks;
+	for (unsigned k = checks; k < checks + 3; k++) {
+		e->offset[k] = e->offset[0];
 		e->value[k] = value;
 	}
 	e->ref = ref;

@@ -9,20 +9,24 @@
 #include <stdint.h>
 
 #define TM_STACK_CACHE_ENTRIES 16
-#define TM_STACK_CACHE_DEPTH 64
+// Words compared on a hit: one per frame, and one per saved frame pointer
+// found (stackcache.c, add_frame_pointer_checks); up to two per frame in
+// code built with frame pointers.
+#define TM_STACK_CACHE_CHECKS 128
 
 struct tm_stack_cache_entry {
 	uintptr_t slot; // the hook's return-address slot; 0 if unused
 	uint64_t epoch;
-	uint32_t ref;	// the interned traceback
-	uint32_t depth; // slots to compare
-	// Slot addresses, from `slot`, and the return addresses they held;
-	// entries past `depth` up to the next multiple of four (plus one)
-	// repeat entry 0, so a lookup can compare in fours.
-	// Offsets are in words (16 bits cover the longest scan), so fewer
-	// cache lines are read on every hit.
-	uint16_t offset[TM_STACK_CACHE_DEPTH + 3];
-	uint64_t value[TM_STACK_CACHE_DEPTH + 3];
+	uint32_t ref;	 // the interned traceback
+	uint32_t checks; // words to compare
+	// Word addresses, in words from the hook's frame (slot - 8; 16 bits
+	// cover the longest scan, so fewer cache lines are read on every
+	// hit), and the words they held: first each frame's return-address
+	// slot, innermost first, then the saved frame pointers.  Entries past
+	// `checks` up to the next multiple of four (plus one) repeat entry 0,
+	// so a lookup can compare in fours.
+	uint16_t offset[TM_STACK_CACHE_CHECKS + 3];
+	uint64_t value[TM_STACK_CACHE_CHECKS + 3];
 };
 
 #define TM_FRAME_MEMO_ENTRIES 256
@@ -70,20 +74,20 @@ static inline uint32_t tm_stack_cache_find(const void *hook_frame,
 					   uint64_t epoch)
 {
 	struct tm_stack_cache *c = tm_thread_stack_cache;
-	uintptr_t slot = (uintptr_t)hook_frame + sizeof(void *);
+	const uint64_t *base = hook_frame;
+	uintptr_t slot = (uintptr_t)(base + 1);
 
 	if (!c || !tm_stack_cache_covers(c, slot))
 		return 0;
-	const uint64_t *base = (const uint64_t *)slot;
-	uint64_t value = *base;
+	uint64_t value = base[1];
 	struct tm_stack_cache_entry *e =
 		tm_stack_cache_entry_for(c, slot, value);
 	if (e->slot != slot || e->epoch != epoch || e->value[0] != value)
 		return 0;
-	// A hit is the common case: compare every frame without a branch
+	// A hit is the common case: compare every word without a branch
 	// each, four at a time.
 	uint64_t diff = 0;
-	for (uint32_t k = 1; k < e->depth; k += 4)
+	for (uint32_t k = 1; k < e->checks; k += 4)
 		diff |= (base[e->offset[k]] ^ e->value[k]) |
 			(base[e->offset[k + 1]] ^ e->value[k + 1]) |
 			(base[e->offset[k + 2]] ^ e->value[k + 2]) |

@@ -1,11 +1,11 @@
 #!/bin/sh
-# A known limit of the stack cache, listed in XFAIL_TESTS: a function whose
-# frame size varies (alloca, a variable-length array) can leave a stale copy
-# of an earlier caller's return address exactly where the cache checks, and
-# the cache then reuses that caller's traceback.  tests/programs/varframes.c
+# Frames of varying size: a function whose frame size varies (alloca, a
+# variable-length array) can leave a stale copy of an earlier caller's
+# return address exactly where the stack cache checks.  The cache must tell
+# the two callers apart by the saved frame pointers that moved
+# (stackcache.c, add_frame_pointer_checks).  tests/programs/varframes.c
 # builds the case.  Without the cache the tracebacks must be right (a hard
-# error otherwise, exit 99); with it, this test fails until the cache tells
-# such frames apart.
+# error otherwise, exit 99); with it, they must be the same.
 . "$top_srcdir/tests/e2e/lib.sh"
 
 # run CACHE: the program's table, decoded into $t.

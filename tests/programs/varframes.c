@@ -1,12 +1,14 @@
-// varframes.c: two stacks the stack cache cannot tell apart.
+// varframes.c: two stacks whose return-address slots all hold the same
+// values, which the stack cache must tell apart.
 //
 // allocate_below() has a frame whose size varies (alloca).  Called through
 // via_long() it reserves 512 bytes; through via_short(), 256, and
 // via_short() reserves the difference itself, so malloc runs at the same
 // stack address both ways, with the same return address.  via_short()
 // leaves its reserve uninitialized: where via_long()'s return address was
-// stored, a stale copy of it is still there.  Every slot the cache checks
-// then holds what it held before, but the true caller is via_short().
+// stored, a stale copy of it is still there.  Every return-address slot
+// the cache checks then holds what it held before, but the true caller is
+// via_short(); only allocate_below's frame pointer tells them apart.
 //
 // Sizes: 101 through via_long, 202 through via_short (run-variable-frames.sh).
 #include <alloca.h>

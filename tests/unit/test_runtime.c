@@ -6,6 +6,7 @@
 #include "tm/tracemalloc.h"
 
 #include "region.h"
+#include "runtime.h"
 #include "stackcache.h"
 
 #include <dlfcn.h>
@@ -27,6 +28,7 @@ NAMED void test_strdup_reports_its_caller(void **state);
 NAMED void *churn(void *arg);
 NAMED void *allocate_deep(int depth, size_t n);
 NAMED void cached_leaf(void);
+NAMED void *cached_keep(void);
 
 static size_t traced(void)
 {
@@ -557,27 +559,36 @@ void cached_leaf(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-// True if return address @pc is inside cached_leaf.
-static bool returns_into_leaf(uintptr_t pc)
+// One allocation, kept, from a stack of its own.
+void *cached_keep(void)
+{
+	void *p = malloc(48);
+	__asm__ volatile("" ::: "memory");
+	return p;
+}
+
+// True if return address @pc is inside @function.
+static bool returns_into(const void *function, uintptr_t pc)
 {
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
 
-	assert_true(dladdr1((void *)cached_leaf, &info, (void **)&sym,
-			    RTLD_DL_SYMENT));
+	assert_true(dladdr1(function, &info, (void **)&sym, RTLD_DL_SYMENT));
 	uintptr_t start = (uintptr_t)info.dli_saddr;
 	return pc > start && pc <= start + sym->st_size;
 }
 
-// This thread's cache entry for cached_leaf's stack, or NULL.
-static const struct tm_stack_cache_entry *
-leaf_entry(const struct tm_stack_cache *c)
+// This thread's cache entry for the stack whose hook returns into
+// @function, stored since tracing last started; NULL if none.
+static struct tm_stack_cache_entry *entry_for(struct tm_stack_cache *c,
+					      const void *function)
 {
-	const struct tm_stack_cache_entry *found = NULL;
+	struct tm_stack_cache_entry *found = NULL;
 
 	for (unsigned i = 0; i < TM_STACK_CACHE_ENTRIES; i++) {
-		const struct tm_stack_cache_entry *e = &c->entries[i];
-		if (e->slot && returns_into_leaf(e->value[0])) {
+		struct tm_stack_cache_entry *e = &c->entries[i];
+		if (e->slot && e->epoch == tm_rt.epoch &&
+		    returns_into(function, e->value[0])) {
 			assert_null(found); // one stack, one entry
 			found = e;
 		}
@@ -595,9 +606,10 @@ static void test_stack_cache_stores_second_unwind(void **state)
 	// The cache exists once this thread stored a stack (earlier tests).
 	assert_non_null(c);
 	const struct tm_stack_cache_entry *seen[3];
-	for (int i = 0; i < 3; i++) {
+	static volatile int times = 3; // one call site: no unrolling
+	for (int i = 0; i < times; i++) {
 		cached_leaf();
-		seen[i] = leaf_entry(c);
+		seen[i] = entry_for(c, cached_leaf);
 	}
 	assert_null(seen[0]);
 	assert_non_null(seen[1]);
@@ -609,6 +621,67 @@ static void test_stack_cache_stores_second_unwind(void **state)
 			memo = &c->frame_memo[j];
 	assert_non_null(memo);
 	assert_int_equal(memo->words, e->offset[1] - e->offset[0]);
+}
+
+// How many of @e's words are saved frame pointers: the address just below
+// a return-address slot compared before them.
+static unsigned frame_pointer_checks(const struct tm_stack_cache_entry *e)
+{
+	uintptr_t base = e->slot - sizeof(uint64_t);
+	unsigned found = 0;
+
+	for (unsigned i = 1; i < e->checks; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (e->value[i] ==
+			    base + e->offset[j] * sizeof(uint64_t) - 8) {
+				found++;
+				break;
+			}
+	return found;
+}
+
+// This program is built with frame pointers: a stored stack compares the
+// saved frame pointers too (so a frame that changes size is told apart;
+// run-variable-frames.sh shows that), and the same stack still hits.
+static void test_stack_cache_checks_frame_pointers(void **state)
+{
+	struct tm_stack_cache *c = tm_thread_stack_cache;
+	static volatile int times = 3;
+	struct tm_stack_cache_entry *leaf = NULL, *keep = NULL;
+	uint32_t own = 0;
+	void *kept[3];
+
+	assert_non_null(c);
+	for (int i = 0; i < times; i++) {
+		cached_leaf();
+		kept[i] = cached_keep();
+		if (i != 1)
+			continue;
+		// Both stacks are stored on their second unwind.
+		leaf = entry_for(c, cached_leaf);
+		keep = entry_for(c, cached_keep);
+		assert_non_null(leaf);
+		assert_non_null(keep);
+		// The hook's caller and its caller keep frame pointers.
+		assert_true(frame_pointer_checks(keep) >= 2);
+		assert_true(frame_pointer_checks(keep) <= keep->checks / 2);
+		// A hit reuses the entry's traceback: give it cached_leaf's,
+		// and the next allocation from cached_keep's stack is charged
+		// to it.
+		own = keep->ref;
+		keep->ref = leaf->ref;
+	}
+	assert_non_null(keep);
+	keep->ref = own;
+	const char *want[3] = { "cached_keep", "cached_keep", "cached_leaf" };
+	for (int i = 0; i < 3; i++) {
+		uintptr_t frame;
+		struct tm_block block;
+		assert_int_equal(
+			tm_get_object_traceback(kept[i], &block, &frame, 1), 1);
+		assert_string_equal(function_of(frame), want[i]);
+		free(kept[i]);
+	}
 }
 
 // Stacks other than the thread's own: a coroutine's, or a signal handler's
@@ -722,6 +795,8 @@ int main(void)
 			test_stack_cache_stores_second_unwind, restart, stop),
 		cmocka_unit_test_setup_teardown(test_stack_cache_other_stacks,
 						restart, stop),
+		cmocka_unit_test_setup_teardown(
+			test_stack_cache_checks_frame_pointers, restart, stop),
 	};
 	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
