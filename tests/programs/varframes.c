@@ -10,7 +10,13 @@
 // the cache checks then holds what it held before, but the true caller is
 // via_short(); only allocate_below's frame pointer tells them apart.
 //
-// Sizes: 101 through via_long, 202 through via_short (run-variable-frames.sh).
+// That frame pointer is saved by whatever function below first reuses the
+// register: the malloc hook itself when allocate_below calls malloc, or,
+// the second time round, clobbering_malloc, which saves it among the
+// registers it pushes, as code built without frame pointers does.
+//
+// Sizes: through malloc, 101 via_long and 202 via_short; through
+// clobbering_malloc, 303 and 606 (run-variable-frames.sh).
 #include <alloca.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +25,57 @@
 #define KEEP(p) __asm__ volatile("" ::"r"(p) : "memory")
 
 static void *volatile bottom; // the lowest byte of allocate_below's frame
-static void *volatile kept[8];
+static void *volatile kept[12];
+
+#ifdef __x86_64__
+// malloc(size), from a frame that pushes r15, r14, rbp and rbx, then uses
+// rbp for something else.  Its CFI lets the unwinder walk through it.
+void *clobbering_malloc(size_t size);
+__asm__(".text\n"
+	".globl clobbering_malloc\n"
+	".type clobbering_malloc, @function\n"
+	"clobbering_malloc:\n"
+	".cfi_startproc\n"
+	"push %r15\n"
+	".cfi_adjust_cfa_offset 8\n"
+	".cfi_rel_offset %r15, 0\n"
+	"push %r14\n"
+	".cfi_adjust_cfa_offset 8\n"
+	".cfi_rel_offset %r14, 0\n"
+	"push %rbp\n"
+	".cfi_adjust_cfa_offset 8\n"
+	".cfi_rel_offset %rbp, 0\n"
+	"push %rbx\n"
+	".cfi_adjust_cfa_offset 8\n"
+	".cfi_rel_offset %rbx, 0\n"
+	"sub $8, %rsp\n"
+	".cfi_adjust_cfa_offset 8\n"
+	"xor %ebp, %ebp\n"
+	"call malloc@PLT\n"
+	"add $8, %rsp\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"pop %rbx\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"pop %rbp\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"pop %r14\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"pop %r15\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size clobbering_malloc, .-clobbering_malloc\n");
+#endif
+
+// What allocate_below calls.
+static void *(*volatile allocate)(size_t) = malloc;
 
 NOINLINE void *allocate_below(size_t reserve, size_t size)
 {
 	char *buf = alloca(reserve);
 	KEEP(buf);
 	bottom = buf;
-	void *p = size ? malloc(size) : NULL;
+	void *p = size ? allocate(size) : NULL;
 	KEEP(buf);
 	return p;
 }
@@ -84,6 +133,11 @@ int main(void)
 		extra[i] = reserve;
 	for (int i = 0; i < 6; i++)
 		kept[i] = call(via[i], extra[i], size[i]);
+#ifdef __x86_64__
+	allocate = clobbering_malloc;
+	for (int i = 0; i < 6; i++)
+		kept[6 + i] = call(via[i], extra[i], size[i] * 3);
+#endif
 	puts("varframes done");
 	return 0;
 }
