@@ -633,7 +633,7 @@ static unsigned frame_pointer_checks(const struct tm_stack_cache_entry *e)
 	for (unsigned i = 1; i < e->checks; i++)
 		for (unsigned j = 0; j < i; j++)
 			if (e->value[i] ==
-			    base + e->offset[j] * sizeof(uint64_t) - 8) {
+			    base + (e->offset[j] - 1) * sizeof(uint64_t)) {
 				found++;
 				break;
 			}
@@ -646,21 +646,25 @@ static unsigned frame_pointer_checks(const struct tm_stack_cache_entry *e)
 static void test_stack_cache_checks_frame_pointers(void **state)
 {
 	struct tm_stack_cache *c = tm_thread_stack_cache;
-	static volatile int times = 3;
-	struct tm_stack_cache_entry *leaf = NULL, *keep = NULL;
-	uint32_t own = 0;
+	static volatile int times = 3; // one call site each: no unrolling
+	struct tm_stack_cache_entry *keep = NULL;
+	uint32_t leaf_ref = 0, own = 0;
 	void *kept[3];
 
 	assert_non_null(c);
-	for (int i = 0; i < times; i++) {
+	// An interned traceback of another stack, read as soon as it is
+	// stored (a later store may take its entry).
+	for (int i = 0; i < times - 1; i++)
 		cached_leaf();
+	assert_non_null(entry_for(c, cached_leaf));
+	leaf_ref = entry_for(c, cached_leaf)->ref;
+
+	for (int i = 0; i < times; i++) {
 		kept[i] = cached_keep();
 		if (i != 1)
 			continue;
-		// Both stacks are stored on their second unwind.
-		leaf = entry_for(c, cached_leaf);
+		// Stored on its second unwind.
 		keep = entry_for(c, cached_keep);
-		assert_non_null(leaf);
 		assert_non_null(keep);
 		// The hook's caller and its caller keep frame pointers.
 		assert_true(frame_pointer_checks(keep) >= 2);
@@ -669,7 +673,7 @@ static void test_stack_cache_checks_frame_pointers(void **state)
 		// and the next allocation from cached_keep's stack is charged
 		// to it.
 		own = keep->ref;
-		keep->ref = leaf->ref;
+		keep->ref = leaf_ref;
 	}
 	assert_non_null(keep);
 	keep->ref = own;
