@@ -77,7 +77,9 @@ static inline void fresh_below(struct thread *t, int depth)
 {
 	if (depth == 0)
 		pair(t);
-	else if (next(&t->seed) & 1)
+	// The top bit: the generator's low bits repeat within a few hundred
+	// calls, which would make the stacks repeat too.
+	else if (next(&t->seed) >> 23)
 		fresh_a(t, depth - 1);
 	else
 		fresh_b(t, depth - 1);
