@@ -11,6 +11,14 @@
 // in the shared library and in the static variant alike.
 #define TM_RUNTIME_TEXT __attribute__((section("tm_runtime_text"), noinline))
 
+// Fibonacci hashing: multiplying by 2^64 / phi spreads clustered keys
+// (aligned addresses, nearby return addresses) well in the product's high
+// bits, so callers take their index from the top.
+static inline uint64_t tm_fibonacci_hash(uint64_t key)
+{
+	return key * 0x9e3779b97f4a7c15ULL;
+}
+
 // Spin locks live in the region or in runtime state.  Holders never block in
 // the kernel, so a spinner that has spun for long yields its CPU instead.
 void tm_spin_lock_slow(uint32_t *lock);

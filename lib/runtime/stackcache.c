@@ -207,7 +207,7 @@ static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
 {
 	_Static_assert(TM_FRAME_MEMO_ENTRIES == 256, "eight bits of hash");
 	struct tm_frame_memo *memo =
-		&c->frame_memo[(here * 0x9e3779b97f4a7c15ULL) >> 56];
+		&c->frame_memo[tm_fibonacci_hash(here) >> 56];
 	if (memo->pc == here) {
 		uintptr_t guess = at + memo->words * sizeof(uint64_t);
 		if (guess <= limit && *(const uint64_t *)guess == want)
@@ -232,7 +232,7 @@ static bool seen_before(struct tm_stack_cache *c, uintptr_t slot,
 	_Static_assert(TM_SEEN_STACKS == 64, "six bits of hash");
 	uint64_t key = slot;
 	for (unsigned i = 0; i < count; i++)
-		key = (key ^ (uintptr_t)pcs[i]) * 0x9e3779b97f4a7c15ULL;
+		key = tm_fibonacci_hash(key ^ (uintptr_t)pcs[i]);
 	uint64_t *seen = &c->seen[key >> 58];
 	if (*seen == key)
 		return true;

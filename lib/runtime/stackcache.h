@@ -4,6 +4,8 @@
 #ifndef TM_RUNTIME_STACKCACHE_H
 #define TM_RUNTIME_STACKCACHE_H
 
+#include "prim.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,8 +59,7 @@ tm_stack_cache_entry_for(struct tm_stack_cache *c, uintptr_t slot,
 			 uint64_t value)
 {
 	_Static_assert(TM_STACK_CACHE_ENTRIES == 16, "four bits of hash");
-	uint64_t h = (slot ^ value) * 0x9e3779b97f4a7c15ULL;
-	return &c->entries[h >> 60];
+	return &c->entries[tm_fibonacci_hash(slot ^ value) >> 60];
 }
 
 static inline bool tm_stack_cache_covers(const struct tm_stack_cache *c,

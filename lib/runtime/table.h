@@ -3,6 +3,7 @@
 #ifndef TM_RUNTIME_TABLE_H
 #define TM_RUNTIME_TABLE_H
 
+#include "prim.h"
 #include "runtime.h"
 
 #include <stdint.h>
@@ -13,8 +14,7 @@
 // high bits, and removal recomputes the home of every entry it walks past.
 static inline uint64_t tm_table_hash(uint32_t domain, uint64_t address)
 {
-	return ((address >> 3) ^ ((uint64_t)domain << 40)) *
-	       0x9e3779b97f4a7c15ULL;
+	return tm_fibonacci_hash((address >> 3) ^ ((uint64_t)domain << 40));
 }
 
 // This thread's shard set plus one; 0 until its first insertion.
