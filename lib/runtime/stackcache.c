@@ -205,11 +205,11 @@ static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
 			   uint64_t here, uint64_t want, uintptr_t limit)
 {
-	_Static_assert(TM_FRAME_MEMO_ENTRIES == 256, "eight bits of hash");
-	struct tm_frame_memo *memo =
-		&c->frame_memo[tm_fibonacci_hash(here) >> 56];
-	if (memo->pc == here) {
-		uintptr_t guess = at + memo->words * sizeof(uint64_t);
+	_Static_assert(TM_FRAME_MEMO_ENTRIES == 4096, "twelve bits of hash");
+	uint64_t *memo = &c->frame_memo[tm_fibonacci_hash(here) >> 52];
+	if (tm_frame_memo_is_for(*memo, here)) {
+		uintptr_t guess =
+			at + tm_frame_memo_words(*memo) * sizeof(uint64_t);
 		if (guess <= limit && *(const uint64_t *)guess == want)
 			return guess;
 	}
@@ -219,8 +219,7 @@ static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
 	while (found <= limit && *(const uint64_t *)found != want);
 	if (found > limit)
 		return 0;
-	memo->pc = here;
-	memo->words = (found - at) / sizeof(uint64_t);
+	*memo = tm_frame_memo_make(here, (found - at) / sizeof(uint64_t));
 	return found;
 }
 

@@ -615,12 +615,13 @@ static void test_stack_cache_stores_second_unwind(void **state)
 	assert_non_null(seen[1]);
 	assert_ptr_equal(seen[2], seen[1]);
 	const struct tm_stack_cache_entry *e = seen[1];
-	const struct tm_frame_memo *memo = NULL;
+	const uint64_t *memo = NULL;
 	for (unsigned j = 0; j < TM_FRAME_MEMO_ENTRIES; j++)
-		if (c->frame_memo[j].pc == e->value[0])
+		if (tm_frame_memo_is_for(c->frame_memo[j], e->value[0]))
 			memo = &c->frame_memo[j];
 	assert_non_null(memo);
-	assert_int_equal(memo->words, e->offset[1] - e->offset[0]);
+	assert_int_equal(tm_frame_memo_words(*memo),
+			 e->offset[1] - e->offset[0]);
 }
 
 // How many of @e's words are saved frame pointers: the address just below
