@@ -138,9 +138,10 @@ unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
 		       in_ranges((uintptr_t)stack->pcs[first], runtime_ranges))
 			first++;
 	}
-	unsigned n = 0;
-	for (unsigned i = first; i < depth && n < max; i++)
-		frames[n++] = (uint64_t)(uintptr_t)stack->pcs[i];
+	unsigned n = depth - first < max ? depth - first : max;
+	_Static_assert(sizeof(stack->pcs[0]) == sizeof(frames[0]),
+		       "a return address is a frame");
+	memcpy(frames, stack->pcs + first, n * sizeof(frames[0]));
 	*total = depth - first;
 	if (*total > TM_UNWIND_LIMIT)
 		*total = TM_UNWIND_LIMIT;
