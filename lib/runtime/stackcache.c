@@ -16,8 +16,9 @@
 // its allocations), and the scan of a deep stack read ~15 KB a miss; so
 // each thread also remembers, for each return address, how far above its
 // slot the next frame's slot was, and looks there first.  And a stack is
-// stored only when it is unwound the second time: most stacks of such a
-// program are never seen again.
+// stored only when it is unwound the third time: most stacks of such a
+// program are never seen again, and of those seen twice most are not seen
+// a third time before another stack takes their entry.
 //
 // A function whose frame size varies (alloca, a variable-length array)
 // moves the slot of its own return address.  If a new caller leaves
@@ -223,19 +224,34 @@ static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
 	return found;
 }
 
-// True if this thread unwound the stack @pcs (@count return addresses,
-// hook slot @slot) recently; otherwise remembers it and returns false.
-static bool seen_before(struct tm_stack_cache *c, uintptr_t slot,
+// Low bits of a seen[] word: how many times its stack was unwound, less
+// one.  The rest is the stack's hash.
+#define SEEN_COUNT_MASK ((uint64_t)3)
+_Static_assert(TM_STACK_CACHE_UNWINDS_TO_STORE >= 2 &&
+		       TM_STACK_CACHE_UNWINDS_TO_STORE - 1 <= SEEN_COUNT_MASK,
+	       "the count fits its bits");
+
+// True if this thread has now unwound the stack @pcs (@count return
+// addresses, hook slot @slot) TM_STACK_CACHE_UNWINDS_TO_STORE times since
+// its seen[] word was last taken by another stack; otherwise counts this
+// unwind and returns false.
+static bool seen_enough(struct tm_stack_cache *c, uintptr_t slot,
 			void *const *pcs, unsigned count)
 {
 	_Static_assert(TM_SEEN_STACKS == 64, "six bits of hash");
 	uint64_t key = slot;
 	for (unsigned i = 0; i < count; i++)
 		key = tm_fibonacci_hash(key ^ (uintptr_t)pcs[i]);
+	key &= ~SEEN_COUNT_MASK;
 	uint64_t *seen = &c->seen[key >> 58];
-	if (*seen == key)
+	if ((*seen & ~SEEN_COUNT_MASK) != key) {
+		*seen = key; // unwound once
+		return false;
+	}
+	uint64_t unwinds = (*seen & SEEN_COUNT_MASK) + 2; // this one too
+	if (unwinds >= TM_STACK_CACHE_UNWINDS_TO_STORE)
 		return true;
-	*seen = key;
+	*seen += 1;
 	return false;
 }
 
@@ -357,7 +373,7 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 	while (first < count && (uintptr_t)pcs[first] != value)
 		first++;
 	if (first == count || count - first > TM_STACK_CACHE_CHECKS ||
-	    !seen_before(c, slot, pcs + first, count - first))
+	    !seen_enough(c, slot, pcs + first, count - first))
 		return;
 	struct tm_stack_cache_entry *e =
 		tm_stack_cache_entry_for(c, slot, value);

@@ -35,6 +35,9 @@ struct tm_stack_cache_entry {
 // entries 7% of them missed the memo and each miss scanned ~120 words.
 #define TM_FRAME_MEMO_ENTRIES 4096
 #define TM_SEEN_STACKS 64
+// A stack is remembered when it is unwound this many times (stackcache.c,
+// seen_enough).
+#define TM_STACK_CACHE_UNWINDS_TO_STORE 3
 
 // How many words above the slot holding a return address the next frame's
 // slot was found last time (stackcache.c, next_slot), in one word: the
@@ -61,7 +64,8 @@ struct tm_stack_cache {
 	uintptr_t stack_low, stack_high; // this thread's stack
 	struct tm_stack_cache_entry entries[TM_STACK_CACHE_ENTRIES];
 	uint64_t frame_memo[TM_FRAME_MEMO_ENTRIES];
-	// Stacks unwound once and not stored (stackcache.c, seen_before).
+	// Stacks unwound and not stored yet, each with a count
+	// (stackcache.c, seen_enough).
 	uint64_t seen[TM_SEEN_STACKS];
 };
 

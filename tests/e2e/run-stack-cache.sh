@@ -1,7 +1,8 @@
 #!/bin/sh
 # The per-thread stack cache never hands out another stack's traceback:
-# callers with identical frame layouts, recursion at alternating depths,
-# and the same through libc wrappers, with the cache on and off.
+# callers with identical frame layouts (two or ten frames above the
+# allocation), recursion at alternating depths, and the same through libc
+# wrappers, with the cache on and off.
 . "$top_srcdir/tests/e2e/lib.sh"
 
 for cache in 1 0; do
@@ -17,6 +18,8 @@ for cache in 1 0; do
 	expect_exactly "$t" 1000 '^trace domain=0 size=505 nframe=[0-9]+ total=11 frames=alloc_leaf;recurse;recurse;recurse;recurse;recurse;recurse;main;'
 	expect_exactly "$t" 1000 '^trace domain=0 size=707 nframe=[0-9]+ total=7 frames=alloc_leaf;middle;outer_x;main;'
 	expect_exactly "$t" 1000 '^trace domain=0 size=808 nframe=[0-9]+ total=7 frames=alloc_leaf;middle;outer_z;main;'
+	expect_exactly "$t" 1000 '^trace domain=0 size=909 nframe=[0-9]+ total=15 frames=alloc_leaf;(recurse;){9}deep_x;main;'
+	expect_exactly "$t" 1000 '^trace domain=0 size=1010 nframe=[0-9]+ total=15 frames=alloc_leaf;(recurse;){9}deep_z;main;'
 	grep '^trace' "$t" | sort >"$tmp/sorted.$cache"
 done
 # Both runs saw the same tracebacks (addresses aside).

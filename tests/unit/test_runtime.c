@@ -596,25 +596,27 @@ static struct tm_stack_cache_entry *entry_for(struct tm_stack_cache *c,
 	return found;
 }
 
-// A stack is remembered when it is unwound the second time, not the first,
-// and the frame memo then holds how far apart its first two return
-// addresses are.
-static void test_stack_cache_stores_second_unwind(void **state)
+// A stack is remembered when it is unwound the
+// TM_STACK_CACHE_UNWINDS_TO_STORE'th time, not before, and the frame memo
+// then holds how far apart its first two return addresses are.
+static void test_stack_cache_stores_after_unwinds(void **state)
 {
+	enum { STORE = TM_STACK_CACHE_UNWINDS_TO_STORE };
 	struct tm_stack_cache *c = tm_thread_stack_cache;
 
 	// The cache exists once this thread stored a stack (earlier tests).
 	assert_non_null(c);
-	const struct tm_stack_cache_entry *seen[3];
-	static volatile int times = 3; // one call site: no unrolling
+	const struct tm_stack_cache_entry *seen[STORE + 1];
+	static volatile int times = STORE + 1; // one call site: no unrolling
 	for (int i = 0; i < times; i++) {
 		cached_leaf();
 		seen[i] = entry_for(c, cached_leaf);
 	}
-	assert_null(seen[0]);
-	assert_non_null(seen[1]);
-	assert_ptr_equal(seen[2], seen[1]);
-	const struct tm_stack_cache_entry *e = seen[1];
+	for (int i = 0; i < STORE - 1; i++)
+		assert_null(seen[i]);
+	assert_non_null(seen[STORE - 1]);
+	assert_ptr_equal(seen[STORE], seen[STORE - 1]);
+	const struct tm_stack_cache_entry *e = seen[STORE - 1];
 	const uint64_t *memo = NULL;
 	for (unsigned j = 0; j < TM_FRAME_MEMO_ENTRIES; j++)
 		if (tm_frame_memo_is_for(c->frame_memo[j], e->value[0]))
@@ -646,11 +648,13 @@ static unsigned frame_pointer_checks(const struct tm_stack_cache_entry *e)
 // run-variable-frames.sh shows that), and the same stack still hits.
 static void test_stack_cache_checks_frame_pointers(void **state)
 {
+	enum { STORE = TM_STACK_CACHE_UNWINDS_TO_STORE };
 	struct tm_stack_cache *c = tm_thread_stack_cache;
-	static volatile int times = 3; // one call site each: no unrolling
+	// One call site each: no unrolling.
+	static volatile int times = STORE + 1;
 	struct tm_stack_cache_entry *keep = NULL;
 	uint32_t leaf_ref = 0, own = 0;
-	void *kept[3];
+	void *kept[STORE + 1];
 
 	assert_non_null(c);
 	// An interned traceback of another stack, read as soon as it is
@@ -662,9 +666,9 @@ static void test_stack_cache_checks_frame_pointers(void **state)
 
 	for (int i = 0; i < times; i++) {
 		kept[i] = cached_keep();
-		if (i != 1)
+		if (i != STORE - 1)
 			continue;
-		// Stored on its second unwind.
+		// Stored on this unwind.
 		keep = entry_for(c, cached_keep);
 		assert_non_null(keep);
 		// The hook's caller and its caller keep frame pointers.
@@ -678,13 +682,14 @@ static void test_stack_cache_checks_frame_pointers(void **state)
 	}
 	assert_non_null(keep);
 	keep->ref = own;
-	const char *want[3] = { "cached_keep", "cached_keep", "cached_leaf" };
-	for (int i = 0; i < 3; i++) {
+	// The last allocation hit the entry.
+	for (int i = 0; i <= STORE; i++) {
 		uintptr_t frame;
 		struct tm_block block;
 		assert_int_equal(
 			tm_get_object_traceback(kept[i], &block, &frame, 1), 1);
-		assert_string_equal(function_of(frame), want[i]);
+		assert_string_equal(function_of(frame),
+				    i < STORE ? "cached_keep" : "cached_leaf");
 		free(kept[i]);
 	}
 }
@@ -694,11 +699,12 @@ static void test_stack_cache_checks_frame_pointers(void **state)
 enum { OTHER_STACK_SIZE = 64 * 1024 };
 static void *other_stack_low;
 
-// cached_leaf three times from one call site (the count is volatile, so
-// the loop is not unrolled): a stack the cache would hold if it could.
-static void leaf_three_times(void)
+// cached_leaf from one call site as often as the cache needs to store its
+// stack (the count is volatile, so the loop is not unrolled): a stack the
+// cache would hold if it could.
+static void leaf_until_stored(void)
 {
-	static volatile int times = 3;
+	static volatile int times = TM_STACK_CACHE_UNWINDS_TO_STORE;
 	for (int i = 0; i < times; i++)
 		cached_leaf();
 }
@@ -706,7 +712,7 @@ static void leaf_three_times(void)
 static void on_usr1(int sig)
 {
 	(void)sig;
-	leaf_three_times();
+	leaf_until_stored();
 }
 
 // True if this thread's cache holds a stack whose hook ran on the other
@@ -721,7 +727,7 @@ static bool cached_on_other_stack(const struct tm_stack_cache *c)
 	return false;
 }
 
-// Run leaf_three_times as a coroutine on @stack.
+// Run leaf_until_stored as a coroutine on @stack.
 static void run_coroutine_on(void *stack)
 {
 	ucontext_t here, coroutine;
@@ -731,7 +737,7 @@ static void run_coroutine_on(void *stack)
 	coroutine.uc_stack.ss_sp = stack;
 	coroutine.uc_stack.ss_size = OTHER_STACK_SIZE;
 	coroutine.uc_link = &here;
-	makecontext(&coroutine, leaf_three_times, 0);
+	makecontext(&coroutine, leaf_until_stored, 0);
 	assert_int_equal(swapcontext(&here, &coroutine), 0);
 }
 
@@ -797,7 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
-			test_stack_cache_stores_second_unwind, restart, stop),
+			test_stack_cache_stores_after_unwinds, restart, stop),
 		cmocka_unit_test_setup_teardown(test_stack_cache_other_stacks,
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
