@@ -206,8 +206,7 @@ static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 static uintptr_t next_slot(struct tm_stack_cache *c, uintptr_t at,
 			   uint64_t here, uint64_t want, uintptr_t limit)
 {
-	_Static_assert(TM_FRAME_MEMO_ENTRIES == 4096, "twelve bits of hash");
-	uint64_t *memo = &c->frame_memo[tm_fibonacci_hash(here) >> 52];
+	uint64_t *memo = tm_frame_memo_of(c, here);
 	if (tm_frame_memo_is_for(*memo, here)) {
 		uintptr_t guess =
 			at + tm_frame_memo_words(*memo) * sizeof(uint64_t);
@@ -253,6 +252,36 @@ static bool seen_enough(struct tm_stack_cache *c, uintptr_t slot,
 		return true;
 	*seen += 1;
 	return false;
+}
+
+// Storing a stack costs more than unwinding it, and an entry is taken by
+// every stack whose innermost frame hashes there.  A function that
+// allocates on behalf of many callers (an interpreter's object allocator)
+// has its entry taken over and over, each stack replaced before it is hit
+// again.  So each stack replaced without a hit doubles how many stores the
+// entry passes over before the next, up to 2^TM_STACK_CACHE_MAX_WASTED; a
+// hit starts over.
+
+// True if a stack may be stored in @e now.
+static bool admit(struct tm_stack_cache_entry *e, uint64_t epoch)
+{
+	bool holds = e->slot && e->epoch == epoch;
+
+	// A hit starts over, and so does tracing started or cleared since
+	// the entry was stored.
+	if (!holds || e->hit) {
+		e->wasted = 0;
+		e->passed_over = 0;
+	}
+	if (e->passed_over + 1u < 1u << e->wasted) {
+		e->passed_over++;
+		return false;
+	}
+	e->passed_over = 0;
+	if (holds && !e->hit && e->wasted < TM_STACK_CACHE_MAX_WASTED)
+		e->wasted++;
+	e->hit = 0;
+	return true;
 }
 
 // The return-address slots of an entry being stored, for the search for
@@ -377,6 +406,8 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 		return;
 	struct tm_stack_cache_entry *e =
 		tm_stack_cache_entry_for(c, slot, value);
+	if (!admit(e, epoch))
+		return;
 	uintptr_t limit = c->stack_high - sizeof(uint64_t);
 	if (limit - slot > MAX_SCAN)
 		limit = slot + MAX_SCAN;

@@ -15,12 +15,20 @@
 // found (stackcache.c, add_frame_pointer_checks); up to two per frame in
 // code built with frame pointers.
 #define TM_STACK_CACHE_CHECKS 128
+// An entry whose stacks keep being replaced before a hit stores one in
+// 2^this at most (stackcache.c, admit).
+#define TM_STACK_CACHE_MAX_WASTED 6
 
 struct tm_stack_cache_entry {
 	uintptr_t slot; // the hook's return-address slot; 0 if unused
 	uint64_t epoch;
 	uint32_t ref;	 // the interned traceback
 	uint32_t checks; // words to compare
+	// Whether this stack was hit; how many stacks stored here in a row
+	// were replaced without a hit; stores passed over since (stackcache.c,
+	// admit).
+	uint8_t hit, wasted;
+	uint16_t passed_over;
 	// Word addresses, in words from the hook's frame (slot - 8; 16 bits
 	// cover the longest scan, so fewer cache lines are read on every
 	// hit), and the words they held: first each frame's return-address
@@ -69,6 +77,13 @@ struct tm_stack_cache {
 	uint64_t seen[TM_SEEN_STACKS];
 };
 
+// The memo word for return address @pc (one per hash of it).
+static inline uint64_t *tm_frame_memo_of(struct tm_stack_cache *c, uint64_t pc)
+{
+	_Static_assert(TM_FRAME_MEMO_ENTRIES == 4096, "twelve bits of hash");
+	return &c->frame_memo[tm_fibonacci_hash(pc) >> 52];
+}
+
 // This thread's cache, or NULL until its first store.
 extern __thread struct tm_stack_cache *tm_thread_stack_cache
 	__attribute__((tls_model("initial-exec")));
@@ -112,7 +127,10 @@ static inline uint32_t tm_stack_cache_find(const void *hook_frame,
 			(base[e->offset[k + 1]] ^ e->value[k + 1]) |
 			(base[e->offset[k + 2]] ^ e->value[k + 2]) |
 			(base[e->offset[k + 3]] ^ e->value[k + 3]);
-	return diff ? 0 : e->ref;
+	if (diff)
+		return 0;
+	e->hit = 1;
+	return e->ref;
 }
 
 void tm_stack_cache_init(void);

@@ -29,6 +29,7 @@ NAMED void *churn(void *arg);
 NAMED void *allocate_deep(int depth, size_t n);
 NAMED void cached_leaf(void);
 NAMED void *cached_keep(void);
+NAMED void thrash_leaf(void);
 
 static size_t traced(void)
 {
@@ -567,6 +568,43 @@ void *cached_keep(void)
 	return p;
 }
 
+// One allocation whose stack is its caller's: the hook runs at the same
+// place with the same return address for every caller of the same frame
+// layout, so they all share one cache entry.
+void thrash_leaf(void)
+{
+	free(malloc(56));
+	__asm__ volatile("" ::: "memory");
+}
+
+// Levels of calls above thrash_leaf, each through thrash_a or thrash_b
+// (one frame layout; the constants keep the compiler from folding them):
+// each path is a stack of its own, all sharing one cache entry.
+static void thrash_a(int depth, unsigned path);
+static void thrash_b(int depth, unsigned path);
+
+static inline void thrash_below(int depth, unsigned path)
+{
+	if (depth == 0)
+		thrash_leaf();
+	else if (path & 1)
+		thrash_a(depth - 1, path >> 1);
+	else
+		thrash_b(depth - 1, path >> 1);
+}
+
+#define THRASH_LEVEL(name, k)                                                  \
+	static __attribute__((noinline)) void name(int depth, unsigned path)   \
+	{                                                                      \
+		volatile char pad[32];                                         \
+		pad[0] = k;                                                    \
+		thrash_below(depth, path);                                     \
+		pad[1] = pad[0];                                               \
+	}
+THRASH_LEVEL(thrash_a, 1)
+THRASH_LEVEL(thrash_b, 2)
+enum { THRASH_DEPTH = 8, THRASH_PATHS = 1 << THRASH_DEPTH };
+
 // True if return address @pc is inside @function.
 static bool returns_into(const void *function, uintptr_t pc)
 {
@@ -617,13 +655,60 @@ static void test_stack_cache_stores_after_unwinds(void **state)
 	assert_non_null(seen[STORE - 1]);
 	assert_ptr_equal(seen[STORE], seen[STORE - 1]);
 	const struct tm_stack_cache_entry *e = seen[STORE - 1];
-	const uint64_t *memo = NULL;
-	for (unsigned j = 0; j < TM_FRAME_MEMO_ENTRIES; j++)
-		if (tm_frame_memo_is_for(c->frame_memo[j], e->value[0]))
-			memo = &c->frame_memo[j];
-	assert_non_null(memo);
-	assert_int_equal(tm_frame_memo_words(*memo),
-			 e->offset[1] - e->offset[0]);
+	const uint64_t memo = *tm_frame_memo_of(c, e->value[0]);
+	if (tm_frame_memo_is_for(memo, e->value[0])) {
+		assert_int_equal(tm_frame_memo_words(memo),
+				 e->offset[1] - e->offset[0]);
+	} else {
+		// Only a return address further up the same stack, whose
+		// memo the same store wrote later, may have taken the word.
+		bool taken = false;
+		for (unsigned k = 1; k + 1 < e->checks; k++)
+			taken |= tm_frame_memo_is_for(memo, e->value[k]);
+		assert_true(taken);
+	}
+}
+
+// Stacks that take an entry from each other before any is hit make it
+// pass over more and more stores; one stack seen again and again still
+// gets stored and hit, and then the entry stores at once again.
+static void test_stack_cache_backs_off(void **state)
+{
+	enum { STORE = TM_STACK_CACHE_UNWINDS_TO_STORE };
+	struct tm_stack_cache *c = tm_thread_stack_cache;
+	// Counts the compiler cannot see: one call site each, no unrolling.
+	static volatile int store = STORE, times = 200;
+
+	assert_non_null(c);
+	// Each stack as often as it takes to be stored, and never again:
+	// THRASH_PATHS chances to store, taken ever more rarely (each path
+	// has a traceback of its own).
+	struct tm_stack_cache_entry *e = NULL;
+	unsigned stores = 0;
+	uint32_t last_ref = 0;
+	for (unsigned path = 0; path < THRASH_PATHS; path++) {
+		for (int i = 0; i < store; i++)
+			thrash_a(THRASH_DEPTH, path);
+		e = entry_for(c, thrash_leaf);
+		if (e && e->ref != last_ref) {
+			stores++;
+			last_ref = e->ref;
+		}
+	}
+	assert_non_null(e);
+	assert_int_equal(e->wasted, TM_STACK_CACHE_MAX_WASTED);
+	assert_in_range(stores, TM_STACK_CACHE_MAX_WASTED, THRASH_PATHS / 8);
+	// One stack again and again: stored after at most 2^max passes,
+	// then hit.
+	for (int i = 0; i < times; i++)
+		thrash_a(THRASH_DEPTH, 0);
+	assert_ptr_equal(entry_for(c, thrash_leaf), e);
+	assert_int_equal(e->hit, 1);
+	// Another stack takes the entry at its first chance.
+	for (int i = 0; i < store + 1; i++)
+		thrash_a(THRASH_DEPTH, 1);
+	assert_int_equal(e->wasted, 0);
+	assert_int_equal(e->hit, 1);
 }
 
 // How many of @e's words are saved frame pointers: the address just below
@@ -658,8 +743,9 @@ static void test_stack_cache_checks_frame_pointers(void **state)
 
 	assert_non_null(c);
 	// An interned traceback of another stack, read as soon as it is
-	// stored (a later store may take its entry).
-	for (int i = 0; i < times - 1; i++)
+	// stored and hit (a later store may take its entry; after a hit, at
+	// once).
+	for (int i = 0; i < times; i++)
 		cached_leaf();
 	assert_non_null(entry_for(c, cached_leaf));
 	leaf_ref = entry_for(c, cached_leaf)->ref;
@@ -804,6 +890,8 @@ int main(void)
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_stores_after_unwinds, restart, stop),
+		cmocka_unit_test_setup_teardown(test_stack_cache_backs_off,
+						restart, stop),
 		cmocka_unit_test_setup_teardown(test_stack_cache_other_stacks,
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
