@@ -258,11 +258,9 @@ static bool seen_enough(struct tm_stack_cache *c, uintptr_t slot,
 // every stack whose innermost frame hashes there.  A function that
 // allocates on behalf of many callers (an interpreter's object allocator)
 // has its entry taken over and over, each stack replaced before it is hit
-// again.  So each stack replaced without a hit doubles how many stores the
-// entry passes over before the next, up to 2^TM_STACK_CACHE_MAX_WASTED; a
-// hit starts over.
-
-// True if a stack may be stored in @e now.
+// again.  So each stack replaced there without a hit doubles the tries
+// between stores, up to one store in 2^TM_STACK_CACHE_MAX_WASTED tries; a
+// hit starts over.  True if a stack may be stored in @e now.
 static bool admit(struct tm_stack_cache_entry *e, uint64_t epoch)
 {
 	bool holds = e->slot && e->epoch == epoch;
