@@ -5,5 +5,6 @@ bench_malloc_bench_CFLAGS = $(AM_CFLAGS) -O2 -g -fno-optimize-sibling-calls
 bench_malloc_bench_LDADD = -lpthread -ldl
 noinst_PROGRAMS += bench/many-stacks
 bench_many_stacks_CFLAGS = $(AM_CFLAGS) -O2 -g -fno-optimize-sibling-calls
-EXTRA_DIST += bench/run bench/run-analyze bench/run-debugger bench/lib.sh \
+EXTRA_DIST += bench/run bench/run-analyze bench/run-debugger \
+	bench/run-programs bench/lib.sh \
 	bench/README.md
