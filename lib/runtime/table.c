@@ -3,11 +3,15 @@
 //
 // Sharding: shards come in TM_SHARD_SETS sets.  A thread inserts into the
 // set it was given (threads share sets round-robin past four), at the shard
-// a hash of the address picks, so threads rarely write each other's cache
-// lines.  A removal looks in the remover's set first, since most blocks are
-// freed by the thread that allocated them, then in the other sets in use.
-// (Sharding by address ranges instead, hoping each thread's blocks keep to
-// ranges of their own, measured slower: glibc puts threads in one arena.)
+// a hash of the address's page picks, so threads rarely write each other's
+// cache lines.  In a shard, a block's home slot is the page's first slot
+// plus its offset in the page in 16-byte steps, so neighbouring blocks
+// have neighbouring slots (table.h).  A removal looks in the remover's set
+// first, since most blocks are freed by the thread that allocated them,
+// then in the other sets in use.
+// (Choosing the set by address ranges instead, hoping each thread's blocks
+// keep to ranges of their own, measured slower: glibc puts threads in one
+// arena.)
 //
 // Sizing: capacities grow 1.5x in whole pages and a shard grows past 11/16
 // full, so slots are 46% to 69% used (24 bytes a slot, 35 to 52 bytes a
@@ -38,10 +42,14 @@
 static inline uint64_t home_of(uint32_t domain, uint64_t address,
 			       uint64_t capacity)
 {
-	// The bits below the shard's, by Lemire's reduction: any capacity,
-	// no division.
+	_Static_assert(INITIAL_CAPACITY >= TM_TABLE_PAGE_SLOTS,
+		       "a page's slots wrap around at most once");
+	// Where the page's slots start: the bits below the shard's, by
+	// Lemire's reduction (any capacity, no division).
 	uint64_t h = tm_table_hash(domain, address) << TM_SHARD_BITS;
-	return (uint64_t)(((unsigned __int128)h * capacity) >> 64);
+	uint64_t home = (uint64_t)(((unsigned __int128)h * capacity) >> 64) +
+			((address >> 4) & (TM_TABLE_PAGE_SLOTS - 1));
+	return home < capacity ? home : home - capacity;
 }
 
 static inline struct tm_trace_rec *slots_of(const struct tm_shard_rec *shard)

@@ -8,13 +8,23 @@
 
 #include <stdint.h>
 
-// One multiply hashes a trace's key for both choices: its top bits pick the
-// shard in a set, the bits below them the home slot in that shard.
-// Fibonacci hashing spreads aligned, clustered malloc addresses well in its
-// high bits, and removal recomputes the home of every entry it walks past.
+// Traces of blocks in one page of memory go to one shard, one slot for
+// every 16 bytes (malloc's alignment) from a slot the page's hash picks
+// (table.c, home_of).  Programs allocate and free neighbouring blocks
+// together, so they touch neighbouring slots: with a hash of each address,
+// every trace written or erased in a big table was a cache miss, a third
+// of python3's time.
+#define TM_TABLE_PAGE_BITS 12
+#define TM_TABLE_PAGE_SLOTS (1u << (TM_TABLE_PAGE_BITS - 4))
+
+// One multiply hashes a trace's page for both choices: its top bits pick the
+// shard in a set, the bits below them where the page's slots start in that
+// shard.  Fibonacci hashing spreads clustered page numbers well in its high
+// bits, and removal recomputes the home of every entry it walks past.
 static inline uint64_t tm_table_hash(uint32_t domain, uint64_t address)
 {
-	return tm_fibonacci_hash((address >> 3) ^ ((uint64_t)domain << 40));
+	return tm_fibonacci_hash((address >> TM_TABLE_PAGE_BITS) ^
+				 ((uint64_t)domain << 40));
 }
 
 // This thread's shard set plus one; 0 until its first insertion.

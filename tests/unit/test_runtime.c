@@ -414,6 +414,91 @@ static void test_growth_keeps_every_trace(void **state)
 		free(blocks[i]);
 }
 
+// The slots of @domain's traces in [@low, @low + 4096): whether they are all
+// in one shard, how many there are, and the fewest slots in a row, around
+// the end of the array if need be, that hold them all.
+static bool page_slots(uint32_t domain, uintptr_t low, uint64_t *count,
+		       uint64_t *span)
+{
+	const struct tm_shard_rec *holder = NULL;
+	uint64_t at[4096 / 16]; // ascending; one address per slot
+	uint64_t n = 0;
+
+	for (unsigned s = 0; s < TM_SHARD_COUNT; s++) {
+		const struct tm_shard_rec *shard = &tm_rt.shards[s];
+		const struct tm_trace_rec *slots =
+			tm_region_ptr(&tm_rt.region, shard->slots);
+		for (uint64_t k = 0; k < shard->capacity; k++) {
+			const struct tm_trace_rec *slot = &slots[k];
+			if (slot->traceback <= TM_TRACE_SLOT_TOMBSTONE ||
+			    slot->domain != domain ||
+			    slot->address - low >= 4096)
+				continue;
+			if ((holder && holder != shard) || n == 4096 / 16)
+				return false;
+			holder = shard;
+			at[n++] = k;
+		}
+	}
+	*count = n;
+	*span = 0;
+	if (!n)
+		return true;
+	// The longest run of slots between two of them, around the end
+	// included, is the part of the array the others do not need.
+	uint64_t gap = at[0] + holder->capacity - at[n - 1];
+	for (uint64_t i = 1; i < n; i++)
+		if (at[i] - at[i - 1] > gap)
+			gap = at[i] - at[i - 1];
+	*span = holder->capacity - gap + 1;
+	return true;
+}
+
+// The blocks of one page have neighbouring slots in one shard, so that a
+// program that allocates or frees neighbours touches few cache lines; and
+// every trace is still found and removed, also where a page's slots wrap
+// around the end of a shard's array or run into another page's.
+static void test_neighbours_share_slots(void **state)
+{
+	enum { DOMAIN = 9, PAGES = 64, PER_PAGE = 128, STEP = 32 };
+	// track() takes addresses that are not malloc's.
+	const uintptr_t base = 0x6a5500000000u;
+	size_t before = traced();
+
+	for (uintptr_t page = 0; page < PAGES; page++)
+		for (uintptr_t i = 0; i < PER_PAGE; i++)
+			assert_int_equal(tm_track(DOMAIN,
+						  base + page * 4096 + i * STEP,
+						  STEP),
+					 0);
+	assert_int_equal(traced(), before + PAGES * PER_PAGE * STEP);
+	for (uintptr_t page = 0; page < PAGES; page++) {
+		uint64_t count, span;
+		assert_true(
+			page_slots(DOMAIN, base + page * 4096, &count, &span));
+		assert_int_equal(count, PER_PAGE);
+		// One slot per 16 bytes, and a few slots more where another
+		// page's traces took some of them first.
+		assert_in_range(span, PER_PAGE * STEP / 16 - 1,
+				2 * PER_PAGE * STEP / 16);
+	}
+	// Remove them in a scrambled order.
+	for (unsigned k = 0, n = PAGES * PER_PAGE; k < n; k++) {
+		unsigned i = (k * 2654435761u) % n; // a bijection: n is 2^13
+		assert_int_equal(
+			tm_untrack(DOMAIN, base + i / PER_PAGE * 4096 +
+						   i % PER_PAGE * STEP),
+			0);
+	}
+	assert_int_equal(traced(), before);
+	for (uintptr_t page = 0; page < PAGES; page++) {
+		uint64_t count, span;
+		assert_true(
+			page_slots(DOMAIN, base + page * 4096, &count, &span));
+		assert_int_equal(count, 0);
+	}
+}
+
 // Giving a block of a page and a half back to the kernel must not touch the
 // block after it (the kernel works in whole pages).
 static void test_region_free_keeps_neighbours(void **state)
@@ -884,6 +969,7 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_tracemalloc_memory_reports_the_table, restart),
 		cmocka_unit_test_setup(test_growth_keeps_every_trace, restart),
+		cmocka_unit_test_setup(test_neighbours_share_slots, restart),
 		cmocka_unit_test(test_region_free_keeps_neighbours),
 		cmocka_unit_test_setup(test_free_from_another_thread, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
