@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TM_STACK_CACHE_ENTRIES 16
+// With 16 entries the runtime executed 15% more instructions in python3
+// (building and parsing JSON) and 3.6% more in cppcheck; each entry is 1.3
+// KiB of address space, touched as it is used.
+#define TM_STACK_CACHE_ENTRIES 64
 // Words compared on a hit: one per frame, and one per saved frame pointer
 // found (stackcache.c, add_frame_pointer_checks); up to two per frame in
 // code built with frame pointers.
@@ -92,8 +95,8 @@ static inline struct tm_stack_cache_entry *
 tm_stack_cache_entry_for(struct tm_stack_cache *c, uintptr_t slot,
 			 uint64_t value)
 {
-	_Static_assert(TM_STACK_CACHE_ENTRIES == 16, "four bits of hash");
-	return &c->entries[tm_fibonacci_hash(slot ^ value) >> 60];
+	_Static_assert(TM_STACK_CACHE_ENTRIES == 64, "six bits of hash");
+	return &c->entries[tm_fibonacci_hash(slot ^ value) >> 58];
 }
 
 static inline bool tm_stack_cache_covers(const struct tm_stack_cache *c,
