@@ -2,6 +2,15 @@
 # Each script is one command: it sets up and builds what is missing or
 # stale before it measures.
 
+# bench_dir [BUILD_DIR]: the build folder, default build, as an absolute
+# path (the scripts run from the top folder).
+bench_dir() {
+	case ${1:-build} in
+	/*) echo "$1" ;;
+	*) echo "$(pwd)/${1:-build}" ;;
+	esac
+}
+
 # bench_build BUILD_DIR [PACKAGE...]: the default build folder goes
 # through scripts/setup (Debian packages, the benchmark's own PACKAGEs
 # among them, bootstrap, configure, build); another folder is one the user
@@ -9,7 +18,7 @@
 bench_build() {
 	dir=$1
 	shift
-	if [ "$dir" = build ]; then
+	if [ "$dir" = "$(pwd)/build" ]; then
 		scripts/setup "$@" >&2
 	else
 		make -C "$dir" -j"$(nproc)" >/dev/null
