@@ -24,3 +24,15 @@ bench_build() {
 		make -C "$dir" -j"$(nproc)" >/dev/null
 	fi
 }
+
+# bench_median [COLUMN]: the median of column COLUMN (default 1) of the
+# numbers on standard input.
+bench_median() {
+	sort -n -k "${1:-1}" | awk -v k="${1:-1}" '{ v[NR] = $k }
+		END { print v[int((NR + 1) / 2)] }'
+}
+
+# bench_ratio A B: A / B, to two decimals.
+bench_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
