@@ -197,6 +197,7 @@ E2E_TESTS = \
 	tests/e2e/run-sigkill.sh \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \
+	tests/e2e/run-debian-programs.sh \
 	tests/e2e/run-crash-consistency.sh \
 	tests/e2e/run-stack-cache.sh \
 	tests/e2e/run-other-stacks.sh \
