@@ -108,7 +108,7 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
-	tests/programs/varframes
+	tests/programs/varframes tests/programs/forkunwind
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -133,6 +133,9 @@ tests_programs_forkexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_forkexec_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_forkexec_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_forkexec_LDADD = libtracemalloc.la -lpthread
+tests_programs_forkunwind_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_forkunwind_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_forkunwind_LDADD = -lpthread
 tests_programs_leaf_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_leaf_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_lifecycle_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -192,6 +195,7 @@ E2E_TESTS = \
 	tests/e2e/run-cxx.sh \
 	tests/e2e/run-threads.sh \
 	tests/e2e/run-forkexec.sh \
+	tests/e2e/run-fork-unwind.sh \
 	tests/e2e/run-lifecycle.sh \
 	tests/e2e/run-environment.sh \
 	tests/e2e/run-sigkill.sh \

@@ -173,6 +173,9 @@ static uint32_t *fork_handoff;
 
 static void before_fork(void)
 {
+	// First, while this thread holds no lock another thread could wait
+	// for inside the unwinder.
+	tm_unwind_before_fork();
 	tm_spin_lock(&tm_rt.control_lock);
 	tm_spin_lock(&tm_rt.module_lock);
 	if (tm_rt.region.base)
@@ -203,6 +206,7 @@ static void after_fork_parent(void)
 				NULL, 0);
 	}
 	unlock_after_fork();
+	tm_unwind_after_fork(false);
 }
 
 static void after_fork_child(void)
@@ -226,6 +230,7 @@ static void after_fork_child(void)
 		tm_rt.header->pid = (uint32_t)getpid();
 	}
 	unlock_after_fork();
+	tm_unwind_after_fork(true);
 }
 
 static void install_fork_handlers(void)

@@ -100,6 +100,10 @@ struct tm_stack {
 };
 int tm_unwind_init(void);
 void tm_capture(struct tm_stack *stack);
+// Around fork: wait until no other thread is inside the unwinder and keep
+// them out (before); let them in again (after, in parent or @child).
+void tm_unwind_before_fork(void);
+void tm_unwind_after_fork(bool child);
 // Up to @max frames from the first one outside the runtime and the C and
 // C++ runtime libraries; *@total counts them all (capped).
 unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,

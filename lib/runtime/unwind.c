@@ -17,6 +17,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sched.h>
 #include <string.h>
 
 #ifndef TM_LIBUNWIND_SONAME
@@ -116,9 +117,106 @@ int tm_unwind_init(void)
 	return capture ? 0 : -1;
 }
 
+// --- the unwinder and fork -------------------------------------------------
+//
+// libunwind takes locks of its own while it unwinds a frame it has not seen
+// (with every signal blocked), and so may glibc's backtrace().  A child
+// forked while another thread held one would wait for it forever on its
+// first such unwind, unkillable but by SIGKILL.  So fork's prepare handler
+// closes a gate in front of the unwinder and waits until no other thread
+// is inside it; the gate opens again once fork has returned, in parent and
+// child.  forks_waiting is a count, not a flag: forks in two threads at
+// once keep the gate closed until both are done.  Both sides of the
+// handshake are sequentially consistent: either a thread entering sees the
+// gate closed, or the fork sees it inside.
+//
+// Who is inside is counted in per-thread slots, each on a cache line of its
+// own: one shared count measured 12% slower on the `new` benchmark with two
+// threads, whose every allocation unwinds.  Threads past GATE_SLOTS share.
+#define GATE_SLOTS 64
+
+struct gate_slot {
+	_Alignas(64) unsigned inside;
+};
+
+static struct gate_slot gate[GATE_SLOTS];
+static unsigned gate_next;
+static unsigned forks_waiting;
+// This thread's slot plus one (0: none yet), and whether it is inside.
+static __thread unsigned gate_slot_here
+	__attribute__((tls_model("initial-exec")));
+static __thread int unwinding_here __attribute__((tls_model("initial-exec")));
+
+static unsigned *inside_count(void)
+{
+	if (!gate_slot_here)
+		gate_slot_here =
+			__atomic_fetch_add(&gate_next, 1, __ATOMIC_RELAXED) %
+				GATE_SLOTS +
+			1;
+	return &gate[gate_slot_here - 1].inside;
+}
+
+static void enter_unwinder(void)
+{
+	unsigned *inside = inside_count();
+
+	for (;;) {
+		__atomic_fetch_add(inside, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&forks_waiting, __ATOMIC_SEQ_CST))
+			break;
+		__atomic_fetch_sub(inside, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&forks_waiting, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+	unwinding_here = 1;
+}
+
+static void leave_unwinder(void)
+{
+	unwinding_here = 0;
+	__atomic_fetch_sub(inside_count(), 1, __ATOMIC_RELEASE);
+}
+
+static unsigned threads_inside(void)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < GATE_SLOTS; i++)
+		total += __atomic_load_n(&gate[i].inside, __ATOMIC_SEQ_CST);
+	return total;
+}
+
+void tm_unwind_before_fork(void)
+{
+	__atomic_fetch_add(&forks_waiting, 1, __ATOMIC_SEQ_CST);
+	// A signal handler may fork while its thread is inside the unwinder:
+	// that thread holds no unwinder lock then, since they block signals.
+	unsigned self = unwinding_here ? 1 : 0;
+	while (threads_inside() > self)
+		sched_yield();
+}
+
+void tm_unwind_after_fork(bool child)
+{
+	if (child) {
+		// Only this thread is left; counts other threads had raised
+		// on their way back from the closed gate are gone with them.
+		for (unsigned i = 0; i < GATE_SLOTS; i++)
+			__atomic_store_n(&gate[i].inside, 0, __ATOMIC_RELAXED);
+		if (unwinding_here)
+			__atomic_store_n(inside_count(), 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&forks_waiting, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_fetch_sub(&forks_waiting, 1, __ATOMIC_RELEASE);
+}
+
 TM_RUNTIME_TEXT void tm_capture(struct tm_stack *stack)
 {
+	enter_unwinder();
 	int n = capture(stack->pcs, TM_STACK_CAPACITY);
+	leave_unwinder();
 	stack->count = n > 0 ? (unsigned)n : 0;
 }
 
