@@ -142,9 +142,12 @@ struct gate_slot {
 static struct gate_slot gate[GATE_SLOTS];
 static unsigned gate_next;
 static unsigned forks_waiting;
-// This thread's slot plus one (0: none yet), and whether it is inside.
+// This thread's slot plus one (0: none yet).
 static __thread unsigned gate_slot_here
 	__attribute__((tls_model("initial-exec")));
+// Set before this thread counts itself in and cleared after it counts
+// itself out, so that a signal handler that forks on this thread never
+// waits for its own count (tm_unwind_before_fork).
 static __thread int unwinding_here __attribute__((tls_model("initial-exec")));
 
 static unsigned *inside_count(void)
@@ -157,25 +160,36 @@ static unsigned *inside_count(void)
 	return &gate[gate_slot_here - 1].inside;
 }
 
-static void enter_unwinder(void)
+// The flag and the count change in this order as a signal on this thread
+// sees them.
+static void set_unwinding_here(int value)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	unwinding_here = value;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+// Count this thread in, once no fork is waiting; returns its count.
+static unsigned *enter_unwinder(void)
 {
 	unsigned *inside = inside_count();
 
 	for (;;) {
+		set_unwinding_here(1);
 		__atomic_fetch_add(inside, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&forks_waiting, __ATOMIC_SEQ_CST))
-			break;
-		__atomic_fetch_sub(inside, 1, __ATOMIC_RELEASE);
+			return inside;
+		__atomic_fetch_sub(inside, 1, __ATOMIC_SEQ_CST);
+		set_unwinding_here(0);
 		while (__atomic_load_n(&forks_waiting, __ATOMIC_ACQUIRE))
 			sched_yield();
 	}
-	unwinding_here = 1;
 }
 
-static void leave_unwinder(void)
+static void leave_unwinder(unsigned *inside)
 {
-	unwinding_here = 0;
-	__atomic_fetch_sub(inside_count(), 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(inside, 1, __ATOMIC_SEQ_CST);
+	set_unwinding_here(0);
 }
 
 static unsigned threads_inside(void)
@@ -187,12 +201,22 @@ static unsigned threads_inside(void)
 	return total;
 }
 
+// This thread's own count, 0 or 1, as a signal handler that forks on it
+// sees it: the thread may be inside the unwinder (holding no unwinder
+// lock: those block signals), or counting itself in or out.  Past
+// GATE_SLOTS threads its slot is shared and the count may be another's;
+// a fork there may go ahead of one other thread's unwind.
+static unsigned own_count(void)
+{
+	if (!unwinding_here)
+		return 0;
+	return __atomic_load_n(inside_count(), __ATOMIC_SEQ_CST) ? 1 : 0;
+}
+
 void tm_unwind_before_fork(void)
 {
 	__atomic_fetch_add(&forks_waiting, 1, __ATOMIC_SEQ_CST);
-	// A signal handler may fork while its thread is inside the unwinder:
-	// that thread holds no unwinder lock then, since they block signals.
-	unsigned self = unwinding_here ? 1 : 0;
+	unsigned self = own_count();
 	while (threads_inside() > self)
 		sched_yield();
 }
@@ -202,10 +226,10 @@ void tm_unwind_after_fork(bool child)
 	if (child) {
 		// Only this thread is left; counts other threads had raised
 		// on their way back from the closed gate are gone with them.
+		unsigned self = own_count();
 		for (unsigned i = 0; i < GATE_SLOTS; i++)
 			__atomic_store_n(&gate[i].inside, 0, __ATOMIC_RELAXED);
-		if (unwinding_here)
-			__atomic_store_n(inside_count(), 1, __ATOMIC_RELAXED);
+		__atomic_store_n(inside_count(), self, __ATOMIC_RELAXED);
 		__atomic_store_n(&forks_waiting, 0, __ATOMIC_RELEASE);
 		return;
 	}
@@ -214,9 +238,9 @@ void tm_unwind_after_fork(bool child)
 
 TM_RUNTIME_TEXT void tm_capture(struct tm_stack *stack)
 {
-	enter_unwinder();
+	unsigned *inside = enter_unwinder();
 	int n = capture(stack->pcs, TM_STACK_CAPACITY);
-	leave_unwinder();
+	leave_unwinder(inside);
 	stack->count = n > 0 ? (unsigned)n : 0;
 }
 
