@@ -108,7 +108,7 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
-	tests/programs/varframes tests/programs/forkunwind
+	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -133,9 +133,17 @@ tests_programs_forkexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_forkexec_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_forkexec_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_forkexec_LDADD = libtracemalloc.la -lpthread
+tests_programs_forkunwind_SOURCES = tests/programs/forkunwind.c \
+	tests/programs/child.h
 tests_programs_forkunwind_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_forkunwind_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_forkunwind_LDADD = -lpthread
+tests_programs_sighandler_SOURCES = tests/programs/sighandler.c \
+	tests/programs/child.h
+tests_programs_sighandler_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_sighandler_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_sighandler_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_sighandler_LDADD = libtracemalloc.la
 tests_programs_leaf_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_leaf_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_lifecycle_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -196,6 +204,7 @@ E2E_TESTS = \
 	tests/e2e/run-threads.sh \
 	tests/e2e/run-forkexec.sh \
 	tests/e2e/run-fork-unwind.sh \
+	tests/e2e/run-signal-handlers.sh \
 	tests/e2e/run-lifecycle.sh \
 	tests/e2e/run-environment.sh \
 	tests/e2e/run-sigkill.sh \

@@ -171,27 +171,61 @@ static void clear_traces(void)
 // file-backed table; until then the parent must not change it.
 static uint32_t *fork_handoff;
 
+// The locks fork holds, in lock order, and whether it took each one.  A
+// signal handler that forks may have interrupted its thread inside the
+// runtime, holding some of them: those the interrupted code releases
+// itself, in parent and child, once the handler returns; waiting for them
+// would wait forever.  Such a handler may even interrupt fork's own
+// handlers, so each fork's locks are a level of a stack.
+#define FORK_LOCKS (TM_SHARD_COUNT + 5)
+#define FORK_LEVELS 4
+static uint32_t *fork_locks[FORK_LEVELS][FORK_LOCKS];
+static bool fork_took[FORK_LEVELS][FORK_LOCKS];
+static unsigned fork_lock_count[FORK_LEVELS];
+static unsigned fork_level;
+
+static void fork_lock(unsigned level, uint32_t *lock)
+{
+	unsigned i = fork_lock_count[level]++;
+
+	fork_locks[level][i] = lock;
+	fork_took[level][i] = tm_spin_lock_unless_held(lock);
+}
+
 static void before_fork(void)
 {
 	// First, while this thread holds no lock another thread could wait
 	// for inside the unwinder.
 	tm_unwind_before_fork();
-	tm_spin_lock(&tm_rt.control_lock);
-	tm_spin_lock(&tm_rt.module_lock);
-	if (tm_rt.region.base)
-		lock_table();
-	tm_stack_cache_lock();
+	unsigned level = fork_level++;
+	// Forks nested deeper than that (handlers interrupting handlers)
+	// take no lock.
+	if (level >= FORK_LEVELS)
+		return;
+	fork_lock_count[level] = 0;
+	fork_lock(level, &tm_rt.control_lock);
+	fork_lock(level, &tm_rt.module_lock);
+	if (tm_rt.region.base) {
+		fork_lock(level, &tm_rt.intern.lock);
+		for (unsigned s = 0; s < TM_SHARD_COUNT; s++)
+			fork_lock(level, &tm_rt.shards[s].lock);
+		fork_lock(level, &tm_rt.region.lock);
+	}
+	fork_lock(level, tm_stack_cache_fork_lock());
 	if (fork_handoff)
 		__atomic_store_n(fork_handoff, 0, __ATOMIC_RELEASE);
 }
 
 static void unlock_after_fork(void)
 {
-	tm_stack_cache_unlock();
-	if (tm_rt.region.base)
-		unlock_table();
-	tm_spin_unlock(&tm_rt.module_lock);
-	tm_spin_unlock(&tm_rt.control_lock);
+	unsigned level = --fork_level;
+
+	if (level >= FORK_LEVELS)
+		return;
+	for (unsigned i = fork_lock_count[level]; i-- > 0;)
+		if (fork_took[level][i])
+			tm_spin_unlock(fork_locks[level][i]);
+	fork_lock_count[level] = 0;
 }
 
 static void after_fork_parent(void)
@@ -365,11 +399,14 @@ int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
 	if (!tm_is_tracing())
 		return -ENODATA;
 	bool entered = tm_guard_enter();
-	int n = -ENOENT;
-	if (tm_table_find(0, (uint64_t)(uintptr_t)ptr, &found)) {
+	int n = tm_table_find(0, (uint64_t)(uintptr_t)ptr, &found);
+	if (n == 0)
+		n = -ENOENT;
+	if (n == 1) {
 		// Tracebacks are immutable until a clear; hold the intern lock
-		// so none happens while we copy.
-		tm_spin_lock(&tm_rt.intern.lock);
+		// so none happens while we copy.  A signal handler whose
+		// thread holds it (adding a traceback) reads without it.
+		bool taken = tm_spin_lock_unless_held(&tm_rt.intern.lock);
 		const struct tm_traceback_rec *tb =
 			tm_traceback_get(found.traceback);
 		ret->address = (uintptr_t)found.address;
@@ -380,7 +417,8 @@ int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
 		n = 0;
 		for (; (size_t)n < max_frames && n < tb->nframe; n++)
 			frames[n] = (uintptr_t)tb->frames[n];
-		tm_spin_unlock(&tm_rt.intern.lock);
+		if (taken)
+			tm_spin_unlock(&tm_rt.intern.lock);
 	}
 	if (entered)
 		tm_guard_leave();

@@ -15,7 +15,24 @@ static inline void cpu_relax(void)
 #endif
 }
 
-void tm_spin_lock_slow(uint32_t *lock)
+__thread uint32_t tm_thread_lock_token
+	__attribute__((tls_model("initial-exec")));
+
+uint32_t tm_lock_token_assign(void)
+{
+	// Unique among the process's threads (until 2^32 threads took one),
+	// and so in a forked child too.
+	static uint32_t last;
+	uint32_t token;
+
+	do
+		token = __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+	while (!token);
+	tm_thread_lock_token = token;
+	return token;
+}
+
+void tm_spin_lock_slow(uint32_t *lock, uint32_t token)
 {
 	unsigned spins = 0;
 
@@ -30,7 +47,7 @@ void tm_spin_lock_slow(uint32_t *lock)
 				spins = 0;
 			}
 		}
-		if (!__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+		if (!__atomic_exchange_n(lock, token, __ATOMIC_ACQUIRE))
 			return;
 	}
 }

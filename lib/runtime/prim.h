@@ -3,6 +3,7 @@
 #ifndef TM_RUNTIME_PRIM_H
 #define TM_RUNTIME_PRIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,22 +22,53 @@ static inline uint64_t tm_fibonacci_hash(uint64_t key)
 
 // Spin locks live in the region or in runtime state.  Holders never block in
 // the kernel, so a spinner that has spun for long yields its CPU instead.
-void tm_spin_lock_slow(uint32_t *lock);
+// A held lock holds its owner's token, a number of the thread's own, so
+// that fork can tell the locks its own thread holds: a signal handler that
+// forks may have interrupted the thread inside the runtime
+// (control.c, before_fork).
+extern __thread uint32_t tm_thread_lock_token
+	__attribute__((tls_model("initial-exec")));
+
+// Give this thread its token (its first lock); returns it.
+uint32_t tm_lock_token_assign(void);
+
+static inline uint32_t tm_lock_token(void)
+{
+	uint32_t token = tm_thread_lock_token;
+
+	if (__builtin_expect(!token, 0))
+		token = tm_lock_token_assign();
+	return token;
+}
+
+void tm_spin_lock_slow(uint32_t *lock, uint32_t token);
 
 static inline void tm_spin_lock(uint32_t *lock)
 {
-	if (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
-		tm_spin_lock_slow(lock);
+	uint32_t token = tm_lock_token();
+
+	if (__atomic_exchange_n(lock, token, __ATOMIC_ACQUIRE))
+		tm_spin_lock_slow(lock, token);
 }
 
 static inline int tm_spin_trylock(uint32_t *lock)
 {
-	return !__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);
+	return !__atomic_exchange_n(lock, tm_lock_token(), __ATOMIC_ACQUIRE);
 }
 
 static inline void tm_spin_unlock(uint32_t *lock)
 {
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+// Take @lock unless this thread holds it already (code a signal handler
+// interrupted); true if it was taken, and so must be released.
+static inline bool tm_spin_lock_unless_held(uint32_t *lock)
+{
+	if (__atomic_load_n(lock, __ATOMIC_RELAXED) == tm_lock_token())
+		return false;
+	tm_spin_lock(lock);
+	return true;
 }
 
 // Write "tm: " and the NULL-terminated parts as one line to stderr, with a

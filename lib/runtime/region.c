@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -109,25 +111,60 @@ static int create_file(struct tm_region *region)
 	return fd;
 }
 
+// A signal handler that forks must not find a file-backed region half
+// changed: the child copies the region aside and closes the file
+// (tm_region_detach_file), and the interrupted code would go on to map or
+// punch holes in the parent's file, or in a file that reused its number.
+// Such changes are rare (the region grows, a large block is given back),
+// so they run with every signal blocked.
+static void block_signals(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, saved);
+}
+
+static void restore_signals(const sigset_t *saved)
+{
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+static int extend_file(struct tm_region *region, uint8_t *start, size_t len,
+		       size_t new_committed)
+{
+	if (ftruncate(region->fd, (off_t)new_committed) < 0)
+		return -errno;
+	if (mmap(start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 region->fd, (off_t)region->committed) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 // Make [old committed, new_committed) usable.
 static int commit(struct tm_region *region, size_t new_committed)
 {
 	uint8_t *start = region->base + region->committed;
 	size_t len = new_committed - region->committed;
+	sigset_t saved;
+	int err = 0;
 
 	if (region->fd < 0) {
 		if (mprotect(start, len, PROT_READ | PROT_WRITE) < 0)
 			return -errno;
 		madvise(start, len, MADV_DODUMP);
+		region->committed = new_committed;
 	} else {
-		if (ftruncate(region->fd, (off_t)new_committed) < 0)
-			return -errno;
-		if (mmap(start, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, region->fd,
-			 (off_t)region->committed) == MAP_FAILED)
-			return -errno;
+		block_signals(&saved);
+		// A forked child may have closed the file since the test above
+		// (extend_file reads region->fd again, and fails).
+		err = extend_file(region, start, len, new_committed);
+		if (!err)
+			region->committed = new_committed;
+		restore_signals(&saved);
+		if (err)
+			return err;
 	}
-	region->committed = new_committed;
 	struct tm_header_rec *header =
 		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	__atomic_store_n(&header->region_size, new_committed, __ATOMIC_RELEASE);
@@ -291,12 +328,20 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 
 	if (paged) {
 		uint8_t *block = tm_region_ptr(region, offset);
-		if (region->fd < 0)
+		if (region->fd < 0) {
 			madvise(block, bytes, MADV_DONTNEED);
-		else
-			fallocate(region->fd,
-				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)offset, (off_t)bytes);
+		} else {
+			sigset_t saved;
+			block_signals(&saved);
+			// Read after blocking: a child has closed it.
+			int fd = region->fd;
+			if (fd >= 0)
+				fallocate(fd,
+					  FALLOC_FL_PUNCH_HOLE |
+						  FALLOC_FL_KEEP_SIZE,
+					  (off_t)offset, (off_t)bytes);
+			restore_signals(&saved);
+		}
 	}
 	tm_spin_lock(&region->lock);
 	if (paged) {

@@ -69,9 +69,11 @@ bool tm_table_put(struct tm_shard_rec *shard, uint32_t domain, uint64_t address,
 // Remove a trace; false if none.
 bool tm_table_take(uint32_t domain, uint64_t address,
 		   struct tm_trace_found *ret);
-// Find the trace that starts at or contains @address.
-bool tm_table_find(uint32_t domain, uint64_t address,
-		   struct tm_trace_found *ret);
+// Find the trace that starts at or contains @address: 1 if found, 0 if
+// not, -EAGAIN if not found while a shard looked at was being changed by
+// this very thread (a signal handler interrupted it), which may hide it.
+int tm_table_find(uint32_t domain, uint64_t address,
+		  struct tm_trace_found *ret);
 int tm_table_init(void);
 void tm_table_lock_all(void);
 void tm_table_unlock_all(void);

@@ -113,15 +113,10 @@ static void release_cache(void *arg)
 	tm_spin_unlock(&free_lock);
 }
 
-// Around fork: a child must not inherit the lock held by another thread.
-void tm_stack_cache_lock(void)
+// Held around fork: a child must not inherit it held by another thread.
+uint32_t *tm_stack_cache_fork_lock(void)
 {
-	tm_spin_lock(&free_lock);
-}
-
-void tm_stack_cache_unlock(void)
-{
-	tm_spin_unlock(&free_lock);
+	return &free_lock;
 }
 
 size_t tm_stack_cache_memory(void)

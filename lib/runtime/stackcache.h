@@ -138,8 +138,8 @@ static inline uint32_t tm_stack_cache_find(const void *hook_frame,
 
 void tm_stack_cache_init(void);
 size_t tm_stack_cache_memory(void);
-void tm_stack_cache_lock(void);
-void tm_stack_cache_unlock(void);
+// The lock fork must hold (control.c).
+uint32_t *tm_stack_cache_fork_lock(void);
 // Remember the stack just unwound (@pcs, innermost first; @complete if the
 // unwind reached the stack's end) as interned traceback @ref.
 void tm_stack_cache_store(const void *hook_frame, void *const *pcs,

@@ -296,15 +296,27 @@ static void copy_out(const struct tm_trace_rec *slot,
 	ret->traceback = slot->traceback;
 }
 
-bool tm_table_find(uint32_t domain, uint64_t address,
-		   struct tm_trace_found *ret)
+// A signal handler may look while its thread is changing a shard, holding
+// its lock: waiting would never end, so it reads the shard as it is.  A
+// slot that names a traceback is complete, but a trace being shifted back
+// after a removal may be out of reach of its probe for a moment.
+static bool lock_unless_held(struct tm_shard_rec *shard, bool *busy)
 {
-	bool found = false;
+	bool taken = tm_spin_lock_unless_held(&shard->lock);
+
+	if (!taken)
+		*busy = true;
+	return taken;
+}
+
+int tm_table_find(uint32_t domain, uint64_t address, struct tm_trace_found *ret)
+{
+	bool found = false, busy = false;
 
 	for (unsigned set = 0; set < TM_SHARD_SETS && !found; set++) {
 		struct tm_shard_rec *shard =
 			tm_table_shard_of(set, domain, address);
-		tm_spin_lock(&shard->lock);
+		bool taken = lock_unless_held(shard, &busy);
 		if (shard->capacity) {
 			struct tm_trace_rec *slot =
 				probe(slots_of(shard), shard->capacity, domain,
@@ -314,12 +326,13 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 				found = true;
 			}
 		}
-		tm_spin_unlock(&shard->lock);
+		if (taken)
+			tm_spin_unlock(&shard->lock);
 	}
 	// An interior address: look at every trace.
 	for (unsigned s = 0; s < TM_SHARD_COUNT && !found; s++) {
 		struct tm_shard_rec *shard = &tm_rt.shards[s];
-		tm_spin_lock(&shard->lock);
+		bool taken = lock_unless_held(shard, &busy);
 		struct tm_trace_rec *slots = slots_of(shard);
 		for (uint64_t i = 0; i < shard->capacity; i++) {
 			if (contains(&slots[i], domain, address)) {
@@ -328,9 +341,10 @@ bool tm_table_find(uint32_t domain, uint64_t address,
 				break;
 			}
 		}
-		tm_spin_unlock(&shard->lock);
+		if (taken)
+			tm_spin_unlock(&shard->lock);
 	}
-	return found;
+	return found ? 1 : busy ? -EAGAIN : 0;
 }
 
 int tm_table_init(void)

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+
 #define NOINLINE __attribute__((noinline))
 
 static void *volatile sink;
@@ -61,23 +63,6 @@ static void *start_threads(void *arg)
 			pthread_join(t, NULL);
 	}
 	return NULL;
-}
-
-// Wait for @pid at most 10 s; true if it exited with status 0.
-static int finished(pid_t pid)
-{
-	struct timespec step = { 0, 1000 * 1000 };
-
-	for (int i = 0; i < 10000; i++) {
-		int status;
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
-			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-		nanosleep(&step, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return 0;
 }
 
 int main(int argc, char **argv)

@@ -79,6 +79,12 @@ struct tm_block {
  * Returns the number of frames copied, -ENOENT if no traced block contains
  * @ptr, or -ENODATA while not tracing.  An exact start is found in constant
  * time; an interior address costs a walk over all traces.  Thread-safe.
+ *
+ * It may be called from a signal handler (a crash handler, say), even one
+ * that interrupted an allocation on its own thread: it then does not wait
+ * for the table that allocation is changing, and returns -EAGAIN if that
+ * change may hide the block.  The other calls, but tm_is_tracing(), must
+ * not be made from a handler that may interrupt an allocation.
  */
 TM_PUBLIC int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
 				      uintptr_t *frames, size_t max_frames);

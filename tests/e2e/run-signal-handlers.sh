@@ -1,0 +1,25 @@
+#!/bin/sh
+# Signal handlers that interrupt an allocation and call into the runtime
+# (sighandler.c).  fork must not wait for the runtime's locks its own
+# thread holds, and each child's table must hold exactly the child's
+# blocks; before fork skipped those locks, the program hung within its
+# first few forks.  tm_get_object_traceback must answer (rightly) too.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+traced "$programs/sighandler" fork 1000 >"$tmp/out" ||
+	fail "sighandler fork hung or failed: $(cat "$tmp/out")"
+grep -q '^sighandler fork=1000 failed=0 table=agrees$' "$tmp/out" ||
+	fail "unexpected output: $(cat "$tmp/out")"
+
+# The same with the table in a file: each child copies it aside.
+mkdir "$tmp/files"
+TRACEMALLOC_FILE=$tmp/files/trace.%p traced "$programs/sighandler" fork 300 \
+	>"$tmp/out" || fail "sighandler fork with a file failed: $(cat "$tmp/out")"
+grep -q '^sighandler fork=300 failed=0 table=agrees$' "$tmp/out" ||
+	fail "unexpected output: $(cat "$tmp/out")"
+probe_file "$(only_file "$tmp/files")" "$tmp/probe"
+
+traced "$programs/sighandler" lookup 2000 >"$tmp/out" 2>"$tmp/err" ||
+	fail "sighandler lookup hung or failed: $(cat "$tmp/out" "$tmp/err")"
+grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
+	fail "unexpected output: $(cat "$tmp/out")"
