@@ -399,10 +399,9 @@ int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
 	if (!tm_is_tracing())
 		return -ENODATA;
 	bool entered = tm_guard_enter();
-	int n = tm_table_find(0, (uint64_t)(uintptr_t)ptr, &found);
-	if (n == 0)
-		n = -ENOENT;
-	if (n == 1) {
+	int status = tm_table_find(0, (uint64_t)(uintptr_t)ptr, &found);
+	int n = status < 0 ? status : -ENOENT;
+	if (status == 1) {
 		// Tracebacks are immutable until a clear; hold the intern lock
 		// so none happens while we copy.  A signal handler whose
 		// thread holds it (adding a traceback) reads without it.

@@ -333,7 +333,7 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 		} else {
 			sigset_t saved;
 			block_signals(&saved);
-			// Read after blocking: a child has closed it.
+			// Read after blocking: a forked child closes it.
 			int fd = region->fd;
 			if (fd >= 0)
 				fallocate(fd,

@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	sigaction(SIGALRM, &sa, NULL);
 	// One shot at a time, armed again by the loop: a handler slower than
 	// a periodic timer would leave the loop no time to run.
-	sig_atomic_t armed_for = -1;
+	int armed_for = -1;
 	for (unsigned i = 0;; i++) {
 		if (in_child) {
 			for (unsigned k = 0; k < LIVE; k++)

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -177,6 +178,72 @@ static void test_object_traceback(void **state)
 	free(p);
 	assert_int_equal(tm_get_object_traceback(p, &block, frames, 8),
 			 -ENOENT);
+}
+
+// A signal handler may interrupt its own thread inside the runtime,
+// holding the table's locks; here the test holds them itself.  A hang is a
+// failure: alarm() ends the test program.
+static void hold_table_locks(void)
+{
+	alarm(10);
+	tm_spin_lock(&tm_rt.intern.lock);
+	tm_table_lock_all();
+}
+
+static void release_table_locks(void)
+{
+	tm_table_unlock_all();
+	tm_spin_unlock(&tm_rt.intern.lock);
+	alarm(0);
+}
+
+static void test_lookup_while_holding_the_table(void **state)
+{
+	uintptr_t frames[8];
+	struct tm_block block;
+	char *p = allocate_here(300);
+	int untraced;
+
+	hold_table_locks();
+	int n = tm_get_object_traceback(p + 10, &block, frames, 8);
+	int missing = tm_get_object_traceback(&untraced, &block, frames, 8);
+	release_table_locks();
+	assert_true(n >= 1);
+	assert_int_equal(block.address, (uintptr_t)p);
+	assert_int_equal(block.size, 300);
+	assert_string_equal(function_of(frames[0]), "allocate_here");
+	// Not found in shards the thread is changing: it may be hidden.
+	assert_int_equal(missing, -EAGAIN);
+	assert_int_equal(tm_get_object_traceback(&untraced, &block, frames, 8),
+			 -ENOENT);
+	free(p);
+}
+
+static void test_fork_while_holding_the_table(void **state)
+{
+	char *p = allocate_here(400);
+
+	hold_table_locks();
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	// In both processes the locks are still this thread's to release,
+	// as the code a handler interrupted would.
+	release_table_locks();
+	if (pid == 0) {
+		alarm(10);
+		struct tm_block block;
+		char *q = allocate_here(700);
+		int ok = tm_get_object_traceback(p, &block, NULL, 0) == 0 &&
+			 tm_get_object_traceback(q, &block, NULL, 0) == 0 &&
+			 block.size == 700;
+		free(q);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(p);
 }
 
 void test_strdup_reports_its_caller(void **state)
@@ -974,6 +1041,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_clears_and_stops,
 						restart, stop),
 		cmocka_unit_test_setup(test_object_traceback, restart),
+		cmocka_unit_test_setup(test_lookup_while_holding_the_table,
+				       restart),
+		cmocka_unit_test_setup(test_fork_while_holding_the_table,
+				       restart),
 		cmocka_unit_test_setup(test_strdup_reports_its_caller, restart),
 		cmocka_unit_test_setup(test_realloc_moves_the_trace, restart),
 		cmocka_unit_test_setup(test_every_allocator_is_traced, restart),
