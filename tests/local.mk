@@ -108,7 +108,8 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/threads tests/programs/forkexec tests/programs/leaf \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
-	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler
+	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
+	tests/programs/fdreuse
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -144,6 +145,12 @@ tests_programs_sighandler_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_sighandler_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_sighandler_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_sighandler_LDADD = libtracemalloc.la
+tests_programs_fdreuse_SOURCES = tests/programs/fdreuse.c \
+	tests/programs/child.h
+tests_programs_fdreuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_fdreuse_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_fdreuse_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_fdreuse_LDADD = libtracemalloc.la
 tests_programs_leaf_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_leaf_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_lifecycle_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -208,6 +215,7 @@ E2E_TESTS = \
 	tests/e2e/run-lifecycle.sh \
 	tests/e2e/run-environment.sh \
 	tests/e2e/run-sigkill.sh \
+	tests/e2e/run-file-descriptors.sh \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \
 	tests/e2e/run-debian-programs.sh \

@@ -97,7 +97,7 @@ static int setup_region(void)
 	h->base_address = (uint64_t)(uintptr_t)tm_rt.region.base;
 	h->pid = (uint32_t)getpid();
 	h->unwind_limit = TM_UNWIND_LIMIT;
-	h->flags = tm_rt.region.fd >= 0 ? TM_HEADER_FLAG_FILE_BACKED : 0;
+	h->flags = tm_rt.region.file_backed ? TM_HEADER_FLAG_FILE_BACKED : 0;
 	h->writer = copy_string(WRITER_NAME);
 	uint64_t descs = write_descriptors();
 	if (head != 0 || !h->writer || !descs || tm_table_init() < 0) {
@@ -230,7 +230,7 @@ static void unlock_after_fork(void)
 
 static void after_fork_parent(void)
 {
-	if (tm_rt.region.base && tm_rt.region.fd >= 0 && fork_handoff) {
+	if (tm_rt.region.base && tm_rt.region.file_backed && fork_handoff) {
 		// Wait (at most 5 s) for the child to take its copy.
 		struct timespec step = { 0, 50 * 1000 * 1000 };
 		for (int i = 0; i < 100 && !__atomic_load_n(fork_handoff,
@@ -246,7 +246,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	if (tm_rt.region.base) {
-		if (tm_rt.region.fd >= 0) {
+		if (tm_rt.region.file_backed) {
 			if (tm_region_detach_file(&tm_rt.region) < 0) {
 				tm_diag("cannot copy the trace table after "
 					"fork; tracing stops in the child",

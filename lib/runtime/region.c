@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@ static const size_t reserve_sizes[] = {
 	(size_t)256 << 20,
 };
 #define INITIAL_COMMIT ((size_t)1 << 20)
+// In a free list's offset of a paged block (region.h).
+#define ZEROED_IN_PLACE 1u
 #define COMMIT_STEP ((size_t)1 << 20)
 
 static size_t round_up(size_t n, size_t align)
@@ -33,13 +36,24 @@ static size_t round_up(size_t n, size_t align)
 	return (n + align - 1) & ~(align - 1);
 }
 
-// Expand "%p" to the pid and "%%" to "%"; -ENAMETOOLONG if it does not fit.
+// Expand "%p" to the pid and "%%" to "%", and make the path absolute so
+// that the file can be opened again after the program changed directory
+// (file_fd); -ENAMETOOLONG if it does not fit.
 static int expand_path(char *out, size_t cap, const char *template)
 {
 	char pid[21];
 	size_t len = 0;
 
 	tm_fmt_u64(pid, (uint64_t)getpid());
+	// (A directory that is gone leaves the path relative.)
+	if (template[0] != '/' && getcwd(out, cap)) {
+		len = strlen(out);
+		if (out[len - 1] != '/') {
+			if (len + 1 >= cap)
+				return -ENAMETOOLONG;
+			out[len++] = '/';
+		}
+	}
 	for (const char *p = template; *p; p++) {
 		const char *piece = p;
 		size_t n = 1;
@@ -130,13 +144,79 @@ static void restore_signals(const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+// Programs take the lowest free number from open(), so a high one is
+// rarely taken by a program's own file.
+static int move_high(int fd)
+{
+	struct rlimit limit;
+	int lowest = 1000;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+	    limit.rlim_cur < 2 * (rlim_t)lowest)
+		lowest = (int)(limit.rlim_cur / 2);
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
+static bool is_trace_file(const struct tm_region *region, int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 &&
+	       st.st_dev == region->file_dev && st.st_ino == region->file_ino;
+}
+
+static int open_file_again(struct tm_region *region)
+{
+	static int reported;
+	int fd = open(region->path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 && !is_trace_file(region, fd)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+			tm_diag("the program closed the trace file ",
+				region->path,
+				" and it cannot be opened again; the table "
+				"stops growing",
+				NULL);
+		return -1;
+	}
+	// Mark the file in use again (create_file).
+	flock(fd, LOCK_EX | LOCK_NB);
+	return move_high(fd);
+}
+
+// The trace file's descriptor, to grow the file or punch holes in it; -1
+// if the file cannot be had.  A daemon closes every descriptor, a shell's
+// `exec 3>out` puts its own file on the number: growing or punching
+// through the old number would then damage the program's file.  So the
+// number is checked first, and the file opened again by its path if it is
+// no longer the trace file.  Called with the region's lock held.
+static int file_fd(struct tm_region *region)
+{
+	// A file lost once stays lost: no open() on every attempt to grow.
+	if (region->fd >= 0 && !is_trace_file(region, region->fd))
+		region->fd = open_file_again(region);
+	return region->fd;
+}
+
 static int extend_file(struct tm_region *region, uint8_t *start, size_t len,
 		       size_t new_committed)
 {
-	if (ftruncate(region->fd, (off_t)new_committed) < 0)
+	int fd = file_fd(region);
+
+	if (fd < 0)
+		return -EBADF;
+	if (ftruncate(fd, (off_t)new_committed) < 0)
 		return -errno;
-	if (mmap(start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 region->fd, (off_t)region->committed) == MAP_FAILED)
+	if (mmap(start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 (off_t)region->committed) == MAP_FAILED)
 		return -errno;
 	return 0;
 }
@@ -149,22 +229,20 @@ static int commit(struct tm_region *region, size_t new_committed)
 	sigset_t saved;
 	int err = 0;
 
-	if (region->fd < 0) {
+	block_signals(&saved);
+	if (!region->file_backed) {
 		if (mprotect(start, len, PROT_READ | PROT_WRITE) < 0)
-			return -errno;
-		madvise(start, len, MADV_DODUMP);
-		region->committed = new_committed;
+			err = -errno;
+		else
+			madvise(start, len, MADV_DODUMP);
 	} else {
-		block_signals(&saved);
-		// A forked child may have closed the file since the test above
-		// (extend_file reads region->fd again, and fails).
 		err = extend_file(region, start, len, new_committed);
-		if (!err)
-			region->committed = new_committed;
-		restore_signals(&saved);
-		if (err)
-			return err;
 	}
+	if (!err)
+		region->committed = new_committed;
+	restore_signals(&saved);
+	if (err)
+		return err;
 	struct tm_header_rec *header =
 		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);
 	__atomic_store_n(&header->region_size, new_committed, __ATOMIC_RELEASE);
@@ -200,11 +278,17 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 			err = create_file(region);
 		if (err < 0)
 			goto fail;
-		region->fd = err;
+		region->fd = move_high(err);
+		region->file_backed = true;
+		struct stat st;
+		if (fstat(region->fd, &st) < 0)
+			goto fail_errno;
+		region->file_dev = st.st_dev;
+		region->file_ino = st.st_ino;
 	}
 	// The header's region_size is written by commit(), so the header
 	// page must exist first: commit the initial size in one step.
-	if (region->fd < 0) {
+	if (!region->file_backed) {
 		if (mprotect(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE) < 0)
 			goto fail_errno;
 		madvise(base, INITIAL_COMMIT, MADV_DODUMP);
@@ -227,6 +311,8 @@ fail:
 	}
 	munmap(base, region->reserved);
 	region->base = NULL;
+	region->fd = -1;
+	region->file_backed = false;
 	return err;
 }
 
@@ -235,10 +321,11 @@ void tm_region_unmap(struct tm_region *region)
 	if (!region->base)
 		return;
 	munmap(region->base, region->reserved);
-	if (region->fd >= 0)
+	if (is_trace_file(region, region->fd))
 		close(region->fd);
 	region->base = NULL;
 	region->fd = -1;
+	region->file_backed = false;
 }
 
 static uint64_t bump_locked(struct tm_region *region, size_t size, size_t align)
@@ -293,6 +380,31 @@ static size_t footprint(size_t size)
 					   : size;
 }
 
+// Give a free block's pages back to the kernel, which zero-fills them when
+// they are used again; false if it would not (a file system that cannot
+// punch holes, a trace file lost), and the caller zeroes them itself:
+// a slot array taken from the free list must hold no stale traces, or a
+// probe for an empty slot would never end.  Called with the lock held.
+static bool give_back(struct tm_region *region, uint64_t offset, size_t bytes)
+{
+	uint8_t *block = tm_region_ptr(region, offset);
+	sigset_t saved;
+	bool done;
+
+	block_signals(&saved);
+	// Tested after blocking: a forked child detaches the file.
+	if (!region->file_backed) {
+		done = madvise(block, bytes, MADV_DONTNEED) == 0;
+	} else {
+		int fd = file_fd(region);
+		done = fd >= 0 &&
+		       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)offset, (off_t)bytes) == 0;
+	}
+	restore_signals(&saved);
+	return done;
+}
+
 uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 			       size_t size)
 {
@@ -304,10 +416,11 @@ uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 	tm_spin_lock(&region->lock);
 	if (free->count) {
 		offset = free->blocks[--free->count];
-		if (paged) {
+		if (paged && !(offset & ZEROED_IN_PLACE)) {
 			region->released -= bytes;
 			publish_released(region);
 		}
+		offset &= ~(uint64_t)ZEROED_IN_PLACE;
 	} else {
 		offset = bump_locked(region, bytes,
 				     paged ? TM_LAYOUT_PAGE_SIZE : 64);
@@ -326,27 +439,15 @@ void tm_region_free_block(struct tm_region *region, unsigned list,
 	bool paged = size >= TM_LAYOUT_PAGE_SIZE;
 	size_t bytes = footprint(size);
 
-	if (paged) {
-		uint8_t *block = tm_region_ptr(region, offset);
-		if (region->fd < 0) {
-			madvise(block, bytes, MADV_DONTNEED);
-		} else {
-			sigset_t saved;
-			block_signals(&saved);
-			// Read after blocking: a forked child closes it.
-			int fd = region->fd;
-			if (fd >= 0)
-				fallocate(fd,
-					  FALLOC_FL_PUNCH_HOLE |
-						  FALLOC_FL_KEEP_SIZE,
-					  (off_t)offset, (off_t)bytes);
-			restore_signals(&saved);
-		}
-	}
 	tm_spin_lock(&region->lock);
 	if (paged) {
-		region->released += bytes;
-		publish_released(region);
+		if (give_back(region, offset, bytes)) {
+			region->released += bytes;
+			publish_released(region);
+		} else {
+			memset(tm_region_ptr(region, offset), 0, bytes);
+			offset |= ZEROED_IN_PLACE;
+		}
 	}
 	if (free->count < TM_REGION_FREE_BLOCKS)
 		free->blocks[free->count++] = offset;
@@ -371,7 +472,7 @@ void tm_region_reset(struct tm_region *region, size_t keep)
 	if (region->used > keep) {
 		size_t tail = round_up(keep, TM_LAYOUT_PAGE_SIZE);
 		memset(region->base + keep, 0, tail - keep);
-		if (region->fd < 0 && region->used > tail)
+		if (!region->file_backed && region->used > tail)
 			madvise(region->base + tail, region->used - tail,
 				MADV_DONTNEED);
 		else if (region->used > tail)
@@ -407,8 +508,11 @@ int tm_region_detach_file(struct tm_region *region)
 	}
 	memcpy(region->base, copy, len);
 	munmap(copy, len);
-	close(region->fd);
+	// The number may be a file of the program's now (file_fd).
+	if (is_trace_file(region, region->fd))
+		close(region->fd);
 	region->fd = -1;
+	region->file_backed = false;
 	region->path[0] = '\0';
 	struct tm_header_rec *header =
 		tm_region_ptr(region, TM_LAYOUT_HEADER_OFFSET);

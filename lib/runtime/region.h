@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TM_REGION_PATH_MAX 4096
 #define TM_REGION_FREE_LISTS 96
@@ -20,7 +21,9 @@
 
 struct tm_free_list {
 	uint32_t count;
-	uint64_t blocks[TM_REGION_FREE_BLOCKS]; // offsets
+	// Offsets; for blocks of a page or more, bit 0 is set if the block's
+	// pages could not be given back and were zeroed in place instead.
+	uint64_t blocks[TM_REGION_FREE_BLOCKS];
 };
 
 struct tm_region {
@@ -28,13 +31,21 @@ struct tm_region {
 	size_t reserved;  // address space set aside
 	size_t committed; // usable prefix
 	size_t used;	  // bump pointer
-	int fd;		  // -1 when anonymous
 	uint32_t lock;	  // guards everything below and the free lists
-	size_t released;  // bytes of free blocks given back to the kernel
+	// Whether the memory is the trace file's (TRACEMALLOC_FILE), mapped
+	// shared; set once, so it is read without the lock.
+	bool file_backed;
+	// The file's descriptor as last opened, -1 if there is no file or it
+	// was lost.  The program may have closed the number or put a file of
+	// its own there since: region.c checks it (file_fd) before each use.
+	int fd;
+	dev_t file_dev; // which file it must be
+	ino_t file_ino;
+	size_t released; // bytes of free blocks given back to the kernel
 	// Kept here, not in the blocks: writing a link into a released block
 	// would make a page of it resident again.
 	struct tm_free_list free_lists[TM_REGION_FREE_LISTS];
-	char path[TM_REGION_PATH_MAX];
+	char path[TM_REGION_PATH_MAX]; // absolute, to open the file again
 };
 
 // Map a region, anonymous if @path_template is NULL, else backed by that

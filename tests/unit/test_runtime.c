@@ -16,7 +16,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -611,6 +615,100 @@ static void test_region_free_keeps_neighbours(void **state)
 	tm_region_unmap(&region);
 }
 
+static void expect_zero(struct tm_region *region, uint64_t offset, size_t size)
+{
+	const uint8_t *p = tm_region_ptr(region, offset);
+
+	for (size_t i = 0; i < size; i++)
+		assert_int_equal(p[i], 0);
+}
+
+// A trace file in a fresh directory: region and path.
+struct file_region {
+	struct tm_region region;
+	char dir[32], path[64];
+	uint64_t block;
+};
+
+static void map_file_region(struct file_region *f, size_t block_size)
+{
+	strcpy(f->dir, "/tmp/tm-region-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/trace", f->dir);
+	assert_int_equal(tm_region_map(&f->region, f->path), 0);
+	assert_int_equal(tm_region_alloc(&f->region, 4096, 4096), 0);
+	f->block = tm_region_alloc_block(&f->region, 5, block_size);
+	assert_true(f->block);
+	memset(tm_region_ptr(&f->region, f->block), 0xa5, block_size);
+}
+
+static void unmap_file_region(struct file_region *f)
+{
+	tm_region_unmap(&f->region);
+	unlink(f->path);
+	rmdir(f->dir);
+}
+
+// The program put a file of its own on the trace file's descriptor (a
+// shell's `exec N>out`): the runtime opens the trace file again by its
+// path, punches the freed block's pages out of it, and leaves the
+// program's file alone.
+static void test_region_file_opened_again(void **state)
+{
+	struct file_region f;
+	char other[80];
+	struct stat st;
+
+	map_file_region(&f, 8192);
+	size_t resident = tm_region_resident(&f.region);
+	snprintf(other, sizeof(other), "%s/other", f.dir);
+	int fd = open(other, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "mine", 4), 4);
+	int taken = f.region.fd;
+	assert_int_equal(dup2(fd, taken), taken);
+	tm_region_free_block(&f.region, 5, f.block, 8192);
+	assert_int_equal(tm_region_resident(&f.region), resident - 8192);
+	assert_int_not_equal(f.region.fd, taken);
+	assert_int_equal(fstat(taken, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	assert_int_equal(tm_region_alloc_block(&f.region, 5, 8192), f.block);
+	expect_zero(&f.region, f.block, 8192);
+	// Growing goes to the trace file too.
+	assert_true(tm_region_alloc(&f.region, 4 << 20, 4096));
+	assert_int_equal(stat(f.path, &st), 0);
+	assert_true(st.st_size > 4 << 20);
+	assert_int_equal(fstat(taken, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	close(taken);
+	close(fd);
+	unlink(other);
+	unmap_file_region(&f);
+}
+
+// The program closed the descriptor and the trace file is gone: pages
+// cannot be given back, so a freed block is zeroed in place (a stale slot
+// array would make a probe for an empty slot endless), and it still counts
+// as resident, before and after it is taken again.  The region stops
+// growing rather than leave the file behind.
+static void test_region_lost_file_zeroes_in_place(void **state)
+{
+	struct file_region f;
+
+	map_file_region(&f, 8192);
+	size_t resident = tm_region_resident(&f.region);
+	close(f.region.fd);
+	unlink(f.path);
+	tm_region_free_block(&f.region, 5, f.block, 8192);
+	assert_int_equal(tm_region_resident(&f.region), resident);
+	expect_zero(&f.region, f.block, 8192);
+	assert_int_equal(tm_region_alloc_block(&f.region, 5, 8192), f.block);
+	assert_int_equal(tm_region_resident(&f.region), resident);
+	expect_zero(&f.region, f.block, 8192);
+	assert_int_equal(tm_region_alloc(&f.region, 4 << 20, 4096), 0);
+	unmap_file_region(&f);
+}
+
 #define THREADS 8
 #define ROUNDS 20000
 
@@ -1056,6 +1154,8 @@ int main(void)
 		cmocka_unit_test_setup(test_growth_keeps_every_trace, restart),
 		cmocka_unit_test_setup(test_neighbours_share_slots, restart),
 		cmocka_unit_test(test_region_free_keeps_neighbours),
+		cmocka_unit_test(test_region_file_opened_again),
+		cmocka_unit_test(test_region_lost_file_zeroes_in_place),
 		cmocka_unit_test_setup(test_free_from_another_thread, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),

@@ -1,0 +1,32 @@
+#!/bin/sh
+# The runtime keeps its trace file's descriptor above the low numbers that
+# programs' own files get.  A program that takes it away anyway (fdreuse.c):
+# by closing every descriptor, or by putting its own file on the number.  The
+# runtime must notice before it grows the file or punches holes in it, open
+# the trace file again by its path (the program has changed directory: the
+# path must be absolute), and never close or write the program's file.
+# And where holes cannot be punched, pages given back must still come back
+# empty.  Before, the program's file was truncated and overwritten, and
+# the table hung on its next insertion.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+for mode in close dup2 nopunch; do
+	mkdir "$tmp/$mode"
+	status=0
+	(cd "$tmp" && TRACEMALLOC_FILE=$mode/trace.%p traced \
+		"$programs/fdreuse" $mode "$tmp/$mode.own") >"$tmp/$mode.out" \
+		2>"$tmp/$mode.err" || status=$?
+	[ "$status" -eq 77 ] && { echo "$mode: skipped"; continue; }
+	[ "$status" -eq 0 ] ||
+		fail "fdreuse $mode: status $status: $(cat "$tmp/$mode.out" "$tmp/$mode.err")"
+	grep -q "^fdreuse $mode descriptor=high child=ok parent=ok file=intact\$" \
+		"$tmp/$mode.out" || fail "unexpected output: $(cat "$tmp/$mode.out")"
+	[ ! -s "$tmp/$mode.err" ] ||
+		fail "fdreuse $mode complained: $(cat "$tmp/$mode.err")"
+	# The file kept growing after the program took the descriptor: it
+	# holds every live block.
+	probe_file "$(only_file "$tmp/$mode")" "$tmp/$mode.table"
+	expect_count "$tmp/$mode.table" 200000 \
+		'^trace domain=0 .* frames=keep_block;'
+	echo "$mode: ok"
+done
