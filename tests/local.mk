@@ -109,7 +109,7 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
 	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
-	tests/programs/fdreuse
+	tests/programs/fdreuse tests/programs/altstack
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -151,6 +151,10 @@ tests_programs_fdreuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_fdreuse_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_fdreuse_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_fdreuse_LDADD = libtracemalloc.la
+tests_programs_altstack_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_altstack_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_altstack_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_altstack_LDADD = libtracemalloc.la
 tests_programs_leaf_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_leaf_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_lifecycle_CFLAGS = $(E2E_PROGRAM_FLAGS)

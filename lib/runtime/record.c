@@ -10,8 +10,35 @@
 #include "tm/tracemalloc.h"
 
 #include <errno.h>
+#include <signal.h>
 
 int tm_stack_cache_enabled = 1;
+
+// Stack an unwind may use below the allocator hook's frame, with room to
+// spare: an unwind from a signal handler needed 5.5 KiB
+// (tests/programs/altstack.c).
+#define TM_UNWIND_STACK_NEEDED (8 * 1024)
+
+// Whether an unwind fits in the stack below @hook_frame.  A signal handler
+// may run on an alternate stack of SIGSTKSZ (8 KiB), of which the kernel's
+// signal frame takes 3.5 KiB with AVX-512 (more with AMX): enough for
+// malloc, not for the capture and libunwind's state as well (about 5.5
+// KiB).  The thread's own stack is taken to have room; off it,
+// sigaltstack() tells whether this is the alternate stack and where it
+// ends.  Only before an unwind: a stack the cache holds needs none.
+static bool unwind_fits(const void *hook_frame)
+{
+	const struct tm_stack_cache *c = tm_thread_stack_cache;
+	uintptr_t sp = (uintptr_t)hook_frame;
+	stack_t alternate;
+
+	if (c && tm_stack_cache_covers(c, sp))
+		return true;
+	if (sigaltstack(NULL, &alternate) != 0 ||
+	    !(alternate.ss_flags & SS_ONSTACK))
+		return true;
+	return sp - (uintptr_t)alternate.ss_sp >= TM_UNWIND_STACK_NEEDED;
+}
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
 // none could be made.
@@ -20,12 +47,14 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 {
 	uint32_t ref;
 	struct tm_stack stack;
-	uint64_t frames[TM_MAX_NFRAME];
-	unsigned total;
+	unsigned n, total;
 	bool fresh;
+
+	if (!unwind_fits(hook_frame))
+		return 0;
 	tm_capture(&stack);
-	unsigned n =
-		tm_frames_of(&stack, frames, (unsigned)tm_rt.nframe, &total);
+	const uint64_t *frames =
+		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
 	ref = tm_intern(frames, n, total, epoch, &fresh);
 	if (!ref)
 		return 0;

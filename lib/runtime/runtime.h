@@ -106,10 +106,12 @@ void tm_capture(struct tm_stack *stack);
 // them out (before); let them in again (after, in parent or @child).
 void tm_unwind_before_fork(void);
 void tm_unwind_after_fork(bool child);
-// Up to @max frames from the first one outside the runtime and the C and
-// C++ runtime libraries; *@total counts them all (capped).
-unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
-		      unsigned max, unsigned *total);
+// The program's frames in @stack, from the first one outside the runtime
+// and the C and C++ runtime libraries: up to @max of them (*@n says how
+// many); *@total counts them all (capped).  Not a copy: the capture is
+// large, and a signal handler may run on a small stack.
+const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
+			     unsigned *n, unsigned *total);
 
 // modules.c: the module map stored in the region.
 void tm_modules_refresh(void);

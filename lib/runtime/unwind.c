@@ -244,8 +244,8 @@ TM_RUNTIME_TEXT void tm_capture(struct tm_stack *stack)
 	stack->count = n > 0 ? (unsigned)n : 0;
 }
 
-unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
-		      unsigned max, unsigned *total)
+const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
+			     unsigned *n, unsigned *total)
 {
 	unsigned depth = stack->count, first = 0;
 
@@ -260,12 +260,11 @@ unsigned tm_frames_of(const struct tm_stack *stack, uint64_t *frames,
 		       in_ranges((uintptr_t)stack->pcs[first], runtime_ranges))
 			first++;
 	}
-	unsigned n = depth - first < max ? depth - first : max;
-	_Static_assert(sizeof(stack->pcs[0]) == sizeof(frames[0]),
-		       "a return address is a frame");
-	memcpy(frames, stack->pcs + first, n * sizeof(frames[0]));
+	*n = depth - first < max ? depth - first : max;
 	*total = depth - first;
 	if (*total > TM_UNWIND_LIMIT)
 		*total = TM_UNWIND_LIMIT;
-	return n;
+	_Static_assert(sizeof(stack->pcs[0]) == sizeof(uint64_t),
+		       "a return address is a frame");
+	return (const uint64_t *)(stack->pcs + first);
 }

@@ -26,3 +26,11 @@ traced "$programs/sighandler" lookup 2000 >"$tmp/out" 2>"$tmp/err" ||
 	fail "sighandler lookup hung or failed: $(cat "$tmp/out" "$tmp/err")"
 grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"
+
+# Handlers on an alternate signal stack (altstack.c): one too small for an
+# unwind must not crash, and its blocks go untraced; one with room is
+# traced.  Made to unwind anyway, the small one died of SIGSEGV.
+traced "$programs/altstack" >"$tmp/out" 2>&1 ||
+	fail "altstack failed: $(cat "$tmp/out")"
+grep -q '^altstack small=untraced large=traced$' "$tmp/out" ||
+	fail "unexpected output: $(cat "$tmp/out")"
