@@ -23,9 +23,11 @@ int tm_stack_cache_enabled = 1;
 // may run on an alternate stack of SIGSTKSZ (8 KiB), of which the kernel's
 // signal frame takes 3.5 KiB with AVX-512 (more with AMX): enough for
 // malloc, not for the capture and libunwind's state as well (about 5.5
-// KiB).  The thread's own stack is taken to have room; off it,
-// sigaltstack() tells whether this is the alternate stack and where it
-// ends.  Only before an unwind: a stack the cache holds needs none.
+// KiB).  A thread's own stack may be small too (16 KiB, say), and its
+// bounds are known once its stack cache is set up (after its first
+// unwind); off it, sigaltstack() tells whether this is the alternate stack
+// and where it ends.  Only before an unwind: a stack the cache holds needs
+// none.
 static bool unwind_fits(const void *hook_frame)
 {
 	const struct tm_stack_cache *c = tm_thread_stack_cache;
@@ -33,7 +35,7 @@ static bool unwind_fits(const void *hook_frame)
 	stack_t alternate;
 
 	if (c && tm_stack_cache_covers(c, sp))
-		return true;
+		return sp - c->stack_low >= TM_UNWIND_STACK_NEEDED;
 	if (sigaltstack(NULL, &alternate) != 0 ||
 	    !(alternate.ss_flags & SS_ONSTACK))
 		return true;

@@ -29,8 +29,10 @@ grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
 
 # Handlers on an alternate signal stack (altstack.c): one too small for an
 # unwind must not crash, and its blocks go untraced; one with room is
-# traced.  Made to unwind anyway, the small one died of SIGSEGV.
+# traced.  The same for a thread that allocates with 5 KiB of stack left.
+# Made to unwind anyway, the small handler and the thread died of SIGSEGV.
 traced "$programs/altstack" >"$tmp/out" 2>&1 ||
 	fail "altstack failed: $(cat "$tmp/out")"
-grep -q '^altstack small=untraced large=traced$' "$tmp/out" ||
+grep -q '^altstack small=untraced large=traced thread shallow=traced deep=untraced$' \
+	"$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"

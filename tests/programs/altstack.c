@@ -6,18 +6,25 @@
 //   enough for malloc and strdup, not for an unwind.  The handler must
 //   not crash; its blocks go untraced.
 // large: 64 KiB more: the handler's blocks are traced, from the handler.
+// thread: a thread's own stack can be small too.  Once its first
+//   allocation (traced) has told the runtime where the stack ends, it
+//   allocates with 5 KiB left: no crash, untraced.
 //
-// Before the runtime looked at the room left, the small handler died of
-// SIGSEGV when traced, and ran untraced.
+// Before the runtime looked at the room left, the small handler and the
+// thread died of SIGSEGV when traced, and ran untraced.
 //   altstack
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tm/tracemalloc.h"
+
+#define NOINLINE __attribute__((noinline))
 
 static char *block, *copy;
 
@@ -63,6 +70,59 @@ static const char *traced(void)
 	return "mixed";
 }
 
+static uintptr_t stack_low;
+static void *shallow_block, *deep_block;
+
+static NOINLINE void descend(void)
+{
+	volatile char pad[256];
+
+	pad[0] = 1;
+	if ((uintptr_t)pad - stack_low > 5 * 1024)
+		descend();
+	else
+		deep_block = malloc(100);
+	pad[1] = 2;
+}
+
+static void *small_thread(void *arg)
+{
+	pthread_attr_t attr;
+	void *low;
+	size_t size;
+
+	if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
+	    pthread_attr_getstack(&attr, &low, &size) != 0)
+		return NULL;
+	pthread_attr_destroy(&attr);
+	stack_low = (uintptr_t)low;
+	shallow_block = malloc(100);
+	descend();
+	return arg;
+}
+
+// "shallow=traced deep=untraced" and the like.
+static void on_small_thread(char *out, size_t cap)
+{
+	struct tm_block info;
+	uintptr_t frames[4];
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	if (pthread_create(&thread, &attr, small_thread, NULL) != 0) {
+		perror("pthread_create");
+		exit(1);
+	}
+	pthread_join(thread, NULL);
+	int shallow = tm_get_object_traceback(shallow_block, &info, frames, 4);
+	int deep = tm_get_object_traceback(deep_block, &info, frames, 4);
+	snprintf(out, cap, "shallow=%s deep=%s",
+		 shallow > 0 ? "traced" : "untraced",
+		 deep > 0 ? "traced" : "untraced");
+}
+
 int main(void)
 {
 	long frame = sysconf(_SC_MINSIGSTKSZ);
@@ -78,8 +138,11 @@ int main(void)
 	free(block);
 	free(copy);
 	on_alternate_stack((size_t)frame + 65536);
-	printf("altstack small=%s large=%s\n", small, traced());
+	const char *large = traced();
 	free(block);
 	free(copy);
+	char thread[64];
+	on_small_thread(thread, sizeof(thread));
+	printf("altstack small=%s large=%s thread %s\n", small, large, thread);
 	return 0;
 }
