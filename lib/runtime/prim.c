@@ -3,9 +3,11 @@
 #include "prim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static inline void cpu_relax(void)
@@ -76,6 +78,21 @@ void tm_diag(const char *first, ...)
 	ssize_t ignored = write(STDERR_FILENO, line, len);
 	(void)ignored;
 	errno = saved_errno;
+}
+
+int tm_fd_move_high(int fd)
+{
+	struct rlimit limit;
+	int lowest = 1000;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+	    limit.rlim_cur < 2 * (rlim_t)lowest)
+		lowest = (int)(limit.rlim_cur / 2);
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
 }
 
 char *tm_fmt_u64(char *buf, uint64_t value)

@@ -78,6 +78,12 @@ void tm_diag(const char *first, ...) __attribute__((sentinel));
 // Format @value in decimal into @buf (at least 21 bytes); returns buf.
 char *tm_fmt_u64(char *buf, uint64_t value);
 
+// Move descriptor @fd to a high number (closing @fd) and return that, or
+// @fd if none is free.  Programs take the lowest free numbers from open(),
+// so a high one is rarely closed or reused under the runtime by a
+// program's own files.  The copy is close-on-exec.
+int tm_fd_move_high(int fd);
+
 // Parse a decimal integer made only of digits; -1 if it is not one or is
 // larger than @max.
 long tm_parse_decimal(const char *text, long max);

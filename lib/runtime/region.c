@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,23 +143,6 @@ static void restore_signals(const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
-// Programs take the lowest free number from open(), so a high one is
-// rarely taken by a program's own file.
-static int move_high(int fd)
-{
-	struct rlimit limit;
-	int lowest = 1000;
-
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
-	    limit.rlim_cur < 2 * (rlim_t)lowest)
-		lowest = (int)(limit.rlim_cur / 2);
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
-	if (high < 0)
-		return fd;
-	close(fd);
-	return high;
-}
-
 static bool is_trace_file(const struct tm_region *region, int fd)
 {
 	struct stat st;
@@ -189,7 +171,7 @@ static int open_file_again(struct tm_region *region)
 	}
 	// Mark the file in use again (create_file).
 	flock(fd, LOCK_EX | LOCK_NB);
-	return move_high(fd);
+	return tm_fd_move_high(fd);
 }
 
 // The trace file's descriptor, to grow the file or punch holes in it; -1
@@ -278,7 +260,7 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 			err = create_file(region);
 		if (err < 0)
 			goto fail;
-		region->fd = move_high(err);
+		region->fd = tm_fd_move_high(err);
 		region->file_backed = true;
 		struct stat st;
 		if (fstat(region->fd, &st) < 0)

@@ -19,6 +19,8 @@
 #include <link.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef TM_LIBUNWIND_SONAME
 #define TM_LIBUNWIND_SONAME "libunwind.so.8"
@@ -190,6 +192,25 @@ static void leave_unwinder(unsigned *inside)
 {
 	__atomic_fetch_sub(inside, 1, __ATOMIC_SEQ_CST);
 	set_unwinding_here(0);
+}
+
+// libunwind checks stack addresses by writing a byte from each into a pipe
+// of its own, which it opens on its first unwind, at the lowest free
+// numbers, and opens again when a read from it fails.  A program that then
+// closed every descriptor and opened files of its own had libunwind read
+// a byte of its input and write a byte of stack into its output for each
+// check.  So a pipe opened from inside the unwinder gets high numbers, as
+// the trace file does.  (A program linked with the static runtime keeps
+// libc's pipe2 for libunwind unless its executable exports this one.)
+TM_PUBLIC int pipe2(int fds[2], int flags)
+{
+	if (syscall(SYS_pipe2, fds, flags) < 0)
+		return -1;
+	if (unwinding_here) {
+		fds[0] = tm_fd_move_high(fds[0]);
+		fds[1] = tm_fd_move_high(fds[1]);
+	}
+	return 0;
 }
 
 static unsigned threads_inside(void)

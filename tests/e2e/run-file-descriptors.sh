@@ -7,7 +7,9 @@
 # path must be absolute), and never close or write the program's file.
 # And where holes cannot be punched, pages given back must still come back
 # empty.  Before, the program's file was truncated and overwritten, and
-# the table hung on its next insertion.
+# the table hung on its next insertion.  libunwind's own pipe (for checking
+# stack addresses) is kept high too: at the low numbers it had, a new
+# thread's unwind read the program's input and wrote into its output.
 . "$top_srcdir/tests/e2e/lib.sh"
 
 for mode in close dup2 nopunch; do
@@ -19,7 +21,9 @@ for mode in close dup2 nopunch; do
 	[ "$status" -eq 77 ] && { echo "$mode: skipped"; continue; }
 	[ "$status" -eq 0 ] ||
 		fail "fdreuse $mode: status $status: $(cat "$tmp/$mode.out" "$tmp/$mode.err")"
-	grep -q "^fdreuse $mode descriptor=high child=ok parent=ok file=intact\$" \
+	input=intact
+	[ $mode = dup2 ] && input=untested
+	grep -q "^fdreuse $mode descriptor=high input=$input child=ok parent=ok file=intact\$" \
 		"$tmp/$mode.out" || fail "unexpected output: $(cat "$tmp/$mode.out")"
 	[ ! -s "$tmp/$mode.err" ] ||
 		fail "fdreuse $mode complained: $(cat "$tmp/$mode.err")"

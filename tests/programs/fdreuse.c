@@ -10,6 +10,13 @@
 //   fail, as on a file system that cannot punch holes: pages the table
 //   gives back then keep their bytes.
 //
+// In close and nopunch modes it then opens a file to read, and starts a
+// thread that allocates: libunwind checks addresses on the new stack by
+// writing them into a pipe it opened on the first unwind, at what were the
+// lowest free numbers (unwind.c, pipe2).  The program must then read its
+// whole file.  (dup2 mode puts its file on libunwind's numbers too, and
+// libunwind closes them when it opens its pipe again: not tested.)
+//
 // Then it tracks whole pages of addresses and untracks them, keeps LIVE blocks while it frees and allocates others, forks a
 // child that writes to its file and does the same, and checks that its
 // file holds exactly what the two wrote, that every descriptor it set up
@@ -22,6 +29,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +151,35 @@ static int descriptors_open(void)
 	return 1;
 }
 
+static void *allocate_on_new_stack(void *arg)
+{
+	void *volatile block = keep_block(64);
+
+	free(block);
+	return arg;
+}
+
+// "intact" if the program reads back all of a file it opened before a new
+// thread allocated.
+static const char *input_after_new_thread(const char *path)
+{
+	char name[4096], got[16];
+	pthread_t thread;
+
+	snprintf(name, sizeof(name), "%s.in", path);
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "input\n", 6) != 6 || close(fd) < 0)
+		return "unwritable";
+	int input = open(name, O_RDONLY);
+	if (input < 0 ||
+	    pthread_create(&thread, NULL, allocate_on_new_stack, NULL) != 0)
+		return "unreadable";
+	pthread_join(thread, NULL);
+	ssize_t n = read(input, got, sizeof(got));
+	close(input);
+	return n == 6 && memcmp(got, "input\n", 6) == 0 ? "intact" : "damaged";
+}
+
 // The runtime's descriptor, found by the trace file's name (trace.PID).
 static int trace_fd(void)
 {
@@ -197,6 +234,10 @@ int main(int argc, char **argv)
 	// Programs get the lowest free numbers for their own files: the
 	// runtime keeps out of their way.
 	int runtime_fd = trace_fd();
+	// A daemon allocates before it closes its descriptors: the first
+	// unwind opens libunwind's pipe.
+	void *volatile first = keep_block(16);
+	free(first);
 	if (strcmp(mode, "close") == 0) {
 		if (chdir("/") < 0 || syscall(SYS_close_range, 3, ~0u, 0) < 0) {
 			perror("close_range");
@@ -217,6 +258,9 @@ int main(int argc, char **argv)
 		put_own_file_on_others();
 	if (!say("own\n"))
 		return 1;
+	const char *input = strcmp(mode, "dup2") == 0
+				    ? "untested"
+				    : input_after_new_thread(path);
 
 	size_t current = 0, peak = 0;
 	tm_get_traced_memory(&current, &peak);
@@ -251,8 +295,8 @@ int main(int argc, char **argv)
 	const char *where = runtime_fd < 0	? "none"
 			    : runtime_fd >= 256 ? "high"
 						: "low";
-	printf("fdreuse %s descriptor=%s child=%s parent=%s file=%s\n", mode,
-	       where, child_ok ? "ok" : "failed", parent_ok ? "ok" : "failed",
-	       file_ok ? "intact" : "damaged");
+	printf("fdreuse %s descriptor=%s input=%s child=%s parent=%s file=%s\n",
+	       mode, where, input, child_ok ? "ok" : "failed",
+	       parent_ok ? "ok" : "failed", file_ok ? "intact" : "damaged");
 	return child_ok && parent_ok && file_ok ? 0 : 1;
 }
