@@ -104,7 +104,7 @@ struct tm_field_desc {
 	X(uint32_t, unwind_limit) /* total_nframe saturates here */            \
 	X(uint64_t, epoch)	  /* bumped by start, stop and clear */        \
 	X(uint64_t, peak_size)                                                 \
-	X(uint64_t, untraced) /* blocks not recorded: table full */            \
+	X(uint64_t, untraced) /* not recorded: table full, or no stack */      \
 	X(uint32_t, shard_count)                                               \
 	X(uint32_t, module_count)                                              \
 	X(uint64_t, shards)   /* offset of shard records */                    \

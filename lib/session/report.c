@@ -149,7 +149,8 @@ void tm_report_status(FILE *out, const struct tm_session *s)
 			       (double)info->memory_size, false));
 	if (info->untraced)
 		fprintf(out,
-			"untraced: %llu allocations (the table was full)\n",
+			"untraced: %llu allocations (no room in the table, "
+			"or too little stack left to unwind)\n",
 			(unsigned long long)info->untraced);
 }
 

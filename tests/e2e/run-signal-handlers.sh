@@ -31,8 +31,14 @@ grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
 # unwind must not crash, and its blocks go untraced; one with room is
 # traced.  The same for a thread that allocates with 5 KiB of stack left.
 # Made to unwind anyway, the small handler and the thread died of SIGSEGV.
-traced "$programs/altstack" >"$tmp/out" 2>&1 ||
+mkdir "$tmp/alt"
+TRACEMALLOC_FILE=$tmp/alt/trace.%p traced "$programs/altstack" >"$tmp/out" 2>&1 ||
 	fail "altstack failed: $(cat "$tmp/out")"
 grep -q '^altstack small=untraced large=traced thread shallow=traced deep=untraced$' \
 	"$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"
+# The three blocks left untraced are counted, and tm-core says why.
+"$top_builddir/analyzer/tm-core" status "$(only_file "$tmp/alt")" >"$tmp/status" ||
+	fail "tm-core status failed on altstack's file"
+grep -q '^untraced: 3 allocations (no room in the table, or too little stack left to unwind)$' \
+	"$tmp/status" || fail "unexpected status: $(cat "$tmp/status")"
