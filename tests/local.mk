@@ -189,6 +189,12 @@ tests_programs_debuggee_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_debuggee_static_LDFLAGS = -no-install -static-libtool-libs
 tests_programs_debuggee_static_LDADD = libtracemalloc.la -ldl -lpthread
 
+check_LTLIBRARIES += tests/programs/libpipewrap.la
+tests_programs_libpipewrap_la_SOURCES = tests/programs/pipewrap.c
+tests_programs_libpipewrap_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_libpipewrap_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+tests_programs_libpipewrap_la_LIBADD = -ldl
 check_LTLIBRARIES += tests/programs/libplugin.la
 tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
 tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)

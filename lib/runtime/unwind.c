@@ -202,15 +202,25 @@ static void leave_unwinder(unsigned *inside)
 // check.  So a pipe opened from inside the unwinder gets high numbers, as
 // the trace file does.  (A program linked with the static runtime keeps
 // libc's pipe2 for libunwind unless its executable exports this one.)
+// Every call goes on to the next pipe2 (libc's, or another preloaded
+// library's that wraps it).
+typedef int (*pipe2_fn)(int fds[2], int flags);
+static pipe2_fn next_pipe2;
+
 TM_PUBLIC int pipe2(int fds[2], int flags)
 {
-	if (syscall(SYS_pipe2, fds, flags) < 0)
-		return -1;
-	if (unwinding_here) {
+	pipe2_fn next = __atomic_load_n(&next_pipe2, __ATOMIC_ACQUIRE);
+
+	if (!next) {
+		next = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
+		__atomic_store_n(&next_pipe2, next, __ATOMIC_RELEASE);
+	}
+	int ret = next ? next(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	if (ret == 0 && unwinding_here) {
 		fds[0] = tm_fd_move_high(fds[0]);
 		fds[1] = tm_fd_move_high(fds[1]);
 	}
-	return 0;
+	return ret;
 }
 
 static unsigned threads_inside(void)

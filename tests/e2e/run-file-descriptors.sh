@@ -34,3 +34,15 @@ for mode in close dup2 nopunch; do
 		'^trace domain=0 .* frames=keep_block;'
 	echo "$mode: ok"
 done
+
+# The runtime's pipe2 passes every call on: a library preloaded after it
+# that wraps pipe2 still sees the program's calls.
+python=/usr/bin/python3
+[ -x "$python" ] || skip "no $python"
+wrap=$programs/.libs/libpipewrap.so
+TRACEMALLOC=8 timeout 60 env LD_PRELOAD="$runtime $wrap" "$python" -c \
+	'import os; os.pipe2(0)' 2>"$tmp/wrap.err" ||
+	fail "python with the pipe2 wrapper failed: $(cat "$tmp/wrap.err")"
+grep -q '^pipewrap: pipe2$' "$tmp/wrap.err" ||
+	fail "the wrapper preloaded after the runtime saw no pipe2 call"
+echo "pipe2 passed on: ok"
