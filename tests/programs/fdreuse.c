@@ -17,13 +17,14 @@
 // whole file.  (dup2 mode puts its file on libunwind's numbers too, and
 // libunwind closes them when it opens its pipe again: not tested.)
 //
-// Then it tracks whole pages of addresses and untracks them, keeps LIVE blocks while it frees and allocates others, forks a
-// child that writes to its file and does the same, and checks that its
-// file holds exactly what the two wrote, that every descriptor it set up
-// is still open in both, and that the traced size is exactly what its
-// blocks add up to.  Before the runtime checked its descriptor, growing
-// the table truncated and overwrote the program's file, and a table
-// whose freed pages kept their bytes hung the next insertion.
+// Then it tracks whole pages of addresses and untracks them, keeps LIVE
+// blocks while it frees and allocates others, forks a child that writes
+// to its file and does the same, and checks that its file holds exactly
+// what the two wrote, that every descriptor it set up is still open in
+// both, and that the traced size is exactly what its blocks add up to.
+// Before the runtime checked its descriptor, growing the table truncated
+// and overwrote the program's file, and a table whose freed pages kept
+// their bytes hung the next insertion.
 //   fdreuse close|dup2|nopunch FILE
 #include <errno.h>
 #include <fcntl.h>
