@@ -472,24 +472,24 @@ void tm_region_reset(struct tm_region *region, size_t keep)
 
 int tm_region_detach_file(struct tm_region *region)
 {
-	// The child must not write the parent's file.  Copy the committed
-	// bytes aside, map private anonymous memory over the same range and
-	// copy them back; the parent is held until this is done (control.c).
+	// The child must not write the parent's file.  The parent is held
+	// until the child has its own copy (control.c), so the copy is made
+	// once: the bytes in use go into fresh anonymous memory, faulted in
+	// all at once (past them the file holds zeros, as fresh memory does:
+	// tm_region_reset), and mremap moves its pages over the file's
+	// mapping.  Copying aside and back took twice as long.
 	size_t len = region->committed;
 	void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (copy == MAP_FAILED)
 		return -errno;
-	memcpy(copy, region->base, len);
-	if (mmap(region->base, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-		 0) == MAP_FAILED) {
+	memcpy(copy, region->base, region->used);
+	if (mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   region->base) == MAP_FAILED) {
 		int err = -errno;
 		munmap(copy, len);
 		return err;
 	}
-	memcpy(region->base, copy, len);
-	munmap(copy, len);
 	// The number may be a file of the program's now (file_fd).
 	if (is_trace_file(region, region->fd))
 		close(region->fd);
