@@ -26,9 +26,9 @@ static const size_t reserve_sizes[] = {
 	(size_t)256 << 20,
 };
 #define INITIAL_COMMIT ((size_t)1 << 20)
+#define COMMIT_STEP ((size_t)1 << 20)
 // In a free list's offset of a paged block (region.h).
 #define ZEROED_IN_PLACE 1u
-#define COMMIT_STEP ((size_t)1 << 20)
 
 static size_t round_up(size_t n, size_t align)
 {
@@ -162,10 +162,12 @@ static int open_file_again(struct tm_region *region)
 	}
 	if (fd < 0) {
 		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
-			tm_diag("the program closed the trace file ",
+			tm_diag("the program closed the trace file's "
+				"descriptor, and ",
 				region->path,
-				" and it cannot be opened again; the table "
-				"stops growing",
+				" was removed or replaced: the table stops "
+				"growing (keep the file in place while the "
+				"program runs)",
 				NULL);
 		return -1;
 	}

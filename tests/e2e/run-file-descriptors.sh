@@ -38,7 +38,7 @@ done
 # The runtime's pipe2 passes every call on: a library preloaded after it
 # that wraps pipe2 still sees the program's calls.
 python=/usr/bin/python3
-[ -x "$python" ] || skip "no $python"
+[ -x "$python" ] || fail "no $python (configure requires it)"
 wrap=$programs/.libs/libpipewrap.so
 TRACEMALLOC=8 timeout 60 env LD_PRELOAD="$runtime $wrap" "$python" -c \
 	'import os; os.pipe2(0)' 2>"$tmp/wrap.err" ||
