@@ -115,7 +115,6 @@ static int setup_region(void)
 	// The magic goes last: a scan never finds a half-built table.
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(pre->magic, TM_LAYOUT_MAGIC, TM_LAYOUT_MAGIC_SIZE);
-	publish_descriptor();
 	return 0;
 }
 
@@ -294,14 +293,19 @@ int tm_start(int nframe)
 	if (__atomic_load_n(&tm_rt.tracing, __ATOMIC_RELAXED))
 		goto out;
 	if (!tm_rt.region.base) {
-		if ((err = tm_unwind_init()) < 0) {
+		// The table first: where there is no room for it (`ulimit
+		// -v`), the unwinder is not loaded for nothing, and the
+		// program keeps all the memory it had without the runtime.
+		if ((err = setup_region()) < 0)
+			goto out;
+		if (tm_unwind_init() < 0) {
+			tm_region_unmap(&tm_rt.region);
 			err = -ENOSYS;
 			goto out;
 		}
 		install_fork_handlers();
 		tm_stack_cache_init();
-		if ((err = setup_region()) < 0)
-			goto out;
+		publish_descriptor();
 	}
 	tm_rt.nframe = nframe;
 	tm_rt.header->traceback_limit = (uint32_t)nframe;

@@ -21,7 +21,7 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 {
 	const char *file = getenv("TRACEMALLOC_FILE");
 	const char *value = getenv("TRACEMALLOC");
-	char limit[21];
+	char limit[21], reserve_mib[21];
 
 	const char *cache = getenv("TRACEMALLOC_STACK_CACHE");
 
@@ -57,5 +57,13 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 		tm_diag("cannot start tracing: ", strerror(-err),
 			file && *file ? " (TRACEMALLOC_FILE=" : "",
 			file && *file ? file : "", file && *file ? ")" : "",
+			err == -ENOMEM ? "; the trace table needs at least "
+				       : "",
+			err == -ENOMEM ? tm_fmt_u64(reserve_mib,
+						    TM_REGION_MIN_RESERVE >> 20)
+				       : "",
+			err == -ENOMEM ? " MiB of address space (`ulimit -v`) "
+					 "and 1 MiB of memory"
+				       : "",
 			NULL);
 }

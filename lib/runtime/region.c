@@ -18,12 +18,11 @@
 #include <unistd.h>
 
 // Address space is cheap on 64-bit; commit grows inside it.  Smaller sizes
-// are tried when RLIMIT_AS or a 32-bit address space refuses the first.
-static const size_t reserve_sizes[] = {
-	(size_t)64 << 30,
-	(size_t)8 << 30,
-	(size_t)1 << 30,
-	(size_t)256 << 20,
+// are tried when RLIMIT_AS (`ulimit -v`) or a 32-bit address space refuses
+// the first: a process held to a few hundred MiB is still traced, in a
+// smaller table (at 40 bytes a trace, 4 MiB hold 100,000 traces).
+static const size_t reserve_mib[] = {
+	64 << 10, 8 << 10, 1 << 10, 256, 64, 16, TM_REGION_MIN_RESERVE >> 20
 };
 #define INITIAL_COMMIT ((size_t)1 << 20)
 #define COMMIT_STEP ((size_t)1 << 20)
@@ -240,12 +239,13 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 
 	memset(region, 0, sizeof(*region));
 	region->fd = -1;
-	for (size_t i = 0; i < sizeof(reserve_sizes) / sizeof(reserve_sizes[0]);
+	for (size_t i = 0; i < sizeof(reserve_mib) / sizeof(reserve_mib[0]);
 	     i++) {
-		base = mmap(NULL, reserve_sizes[i], PROT_NONE,
+		size_t size = reserve_mib[i] << 20;
+		base = mmap(NULL, size, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (base != MAP_FAILED) {
-			region->reserved = reserve_sizes[i];
+			region->reserved = size;
 			break;
 		}
 	}

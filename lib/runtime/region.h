@@ -14,6 +14,9 @@
 #include <sys/types.h>
 
 #define TM_REGION_PATH_MAX 4096
+// The least address space a region sets aside (region.c); a start that
+// cannot have even this much fails with ENOMEM.
+#define TM_REGION_MIN_RESERVE ((size_t)4 << 20)
 #define TM_REGION_FREE_LISTS 96
 // Free blocks a list remembers; more are forgotten (their pages are still
 // given back to the kernel, and still count as released).

@@ -107,13 +107,15 @@ int tm_unwind_init(void)
 	dl_iterate_phdr(collect_wrapper, NULL);
 
 	void *handle = dlopen(TM_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+	// Why it could not be loaded: not installed, or no room for it.
+	const char *why = handle ? NULL : dlerror();
 	if (handle)
 		capture = (backtrace_fn)dlsym(handle, "unw_backtrace");
 	if (!capture) {
 		capture = (backtrace_fn)dlsym(RTLD_DEFAULT, "backtrace");
-		tm_diag(TM_LIBUNWIND_SONAME
-			" is not available; unwinding "
-			"with glibc backtrace(), which is slower",
+		tm_diag(TM_LIBUNWIND_SONAME " is not available",
+			why ? " (" : "", why ? why : "", why ? ")" : "",
+			"; unwinding with glibc backtrace(), which is slower",
 			NULL);
 	}
 	return capture ? 0 : -1;

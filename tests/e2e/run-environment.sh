@@ -46,3 +46,31 @@ probe_file "$tmp/shared" "$tmp/t1"
 expect_exactly "$tmp/t1" 1000 'frames=sleeper_block;main;'
 probe_file "$(ls "$tmp"/shared.*)" "$tmp/t2"
 expect_exactly "$tmp/t2" 1 'frames=leak_strdup;main;'
+
+# Held to 128 MiB of address space (`ulimit -v`), which refuses the table's
+# usual reservation, a program is still traced, in a smaller table.
+(ulimit -v 131072 &&
+	timeout 60 env TRACEMALLOC=4 TRACEMALLOC_FILE="$tmp/limited" \
+		LD_PRELOAD="$runtime" "$programs/frames" >/dev/null 2>"$tmp/err") ||
+	fail "frames failed under ulimit -v 131072: $(cat "$tmp/err")"
+[ ! -s "$tmp/err" ] || fail "under ulimit -v 131072: $(cat "$tmp/err")"
+probe_file "$tmp/limited" "$tmp/t3"
+expect_exactly "$tmp/t3" 1 'frames=leak_strdup;main;'
+
+# With room for the program but not for the smallest table, tracing stays
+# off, the runtime says why, and the program runs as it would untraced,
+# with its memory: the runtime did not load libunwind for nothing.
+kib=$(LD_PRELOAD="$runtime" sh -c \
+	'sed -n "s/^VmSize:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$$/status')
+[ -n "$kib" ] || fail "no VmSize in /proc/PID/status"
+out=$( (ulimit -v $((kib + 1024)) &&
+	TRACEMALLOC=4 LD_PRELOAD="$runtime" sh -c 'echo hello
+		while read -r line; do
+			case $line in *libunwind*) echo libunwind loaded ;; esac
+		done </proc/$$/maps
+		exit 3') 2>"$tmp/err") && status=0 || status=$?
+[ "$out" = hello ] && [ "$status" -eq 3 ] ||
+	fail "a tight ulimit -v broke the program: $out, status $status, $(cat "$tmp/err")"
+grep -q 'cannot start tracing: Cannot allocate memory; the trace table needs at least 4 MiB of address space' \
+	"$tmp/err" || fail "under a tight ulimit -v: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "under a tight ulimit -v: $(cat "$tmp/err")"

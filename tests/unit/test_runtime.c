@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -721,6 +722,58 @@ static void test_region_lost_file_zeroes_in_place(void **state)
 	unmap_file_region(&f);
 }
 
+// This process's address space in KiB (VmSize), or 0.
+static size_t address_space_kib(void)
+{
+	char line[128];
+	size_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %zu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+// Held to little address space (`ulimit -v`), a region sets aside what
+// fits, down to TM_REGION_MIN_RESERVE, then hands out all of it and
+// refuses more instead of failing.  In a child: the limit stays there.
+static void test_region_small_address_space(void **state)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct tm_region region;
+		size_t kib = address_space_kib();
+		// Room for 4 MiB and a little, not for 16 MiB.
+		struct rlimit limit = { .rlim_cur = (kib + 8 * 1024) * 1024,
+					.rlim_max = (kib + 8 * 1024) * 1024 };
+		if (!kib || setrlimit(RLIMIT_AS, &limit) != 0)
+			_exit(10);
+		if (tm_region_map(&region, NULL) != 0)
+			_exit(11);
+		if (region.reserved != TM_REGION_MIN_RESERVE)
+			_exit(12);
+		size_t handed_out = 4096;
+		if (tm_region_alloc(&region, 4096, 4096) != 0)
+			_exit(13);
+		while (tm_region_alloc(&region, 64 << 10, 4096))
+			handed_out += 64 << 10;
+		if (handed_out != TM_REGION_MIN_RESERVE - (60 << 10))
+			_exit(14);
+		tm_region_unmap(&region);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 #define THREADS 8
 #define ROUNDS 20000
 
@@ -1168,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_region_free_keeps_neighbours),
 		cmocka_unit_test(test_region_file_opened_again),
 		cmocka_unit_test(test_region_lost_file_zeroes_in_place),
+		cmocka_unit_test(test_region_small_address_space),
 		cmocka_unit_test_setup(test_free_from_another_thread, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
