@@ -392,7 +392,8 @@ size_t tm_get_tracemalloc_memory(void)
 		if (fork_handoff)
 			used += TM_LAYOUT_PAGE_SIZE;
 	}
-	return used + tm_stack_cache_memory() + sizeof(tm_rt);
+	return used + tm_stack_cache_memory() + tm_unwind_memory() +
+	       sizeof(tm_rt);
 }
 
 int tm_get_object_traceback(const void *ptr, struct tm_block *ret,

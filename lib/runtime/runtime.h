@@ -102,6 +102,8 @@ struct tm_stack {
 };
 int tm_unwind_init(void);
 void tm_capture(struct tm_stack *stack);
+// Memory libunwind holds for the threads that unwound, in bytes.
+size_t tm_unwind_memory(void);
 // Around fork: wait until no other thread is inside the unwinder and keep
 // them out (before); let them in again (after, in parent or @child).
 void tm_unwind_before_fork(void);

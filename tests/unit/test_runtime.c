@@ -485,11 +485,12 @@ static void test_growth_keeps_every_trace(void **state)
 	assert_int_equal(found, N);
 	assert_int_equal(tm_table_damage(t)->traces_bad, 0);
 	// The table's own account of its resident size (used - released)
-	// agrees with the runtime's, which adds its state and the stack
-	// caches and rounds up to pages, after shards grew and gave their old
-	// arrays back.
+	// agrees with the runtime's, which adds its state, its stack caches
+	// and libunwind's, and rounds up to pages, after shards grew and gave
+	// their old arrays back.
 	uint64_t table_view = tm_table_info(t)->memory_size;
-	size_t besides_the_table = tm_stack_cache_memory() + sizeof(tm_rt) +
+	size_t besides_the_table = tm_stack_cache_memory() +
+				   tm_unwind_memory() + sizeof(tm_rt) +
 				   2 * TM_LAYOUT_PAGE_SIZE;
 	assert_true(table_view <= runtime_view);
 	assert_true(table_view + besides_the_table >= runtime_view);
@@ -881,6 +882,67 @@ static void test_free_from_another_thread(void **state)
 	tm_table_destroy(t2);
 }
 
+#define WAITING_THREADS 32
+static pthread_barrier_t waiting;
+
+static void *allocate_and_wait(void *arg)
+{
+	void *p = allocate_here(40);
+	pthread_barrier_wait(&waiting); // all have allocated
+	pthread_barrier_wait(&waiting); // all is measured
+	free(p);
+	return arg;
+}
+
+// This process's resident memory in bytes.
+static size_t resident_bytes(void)
+{
+	unsigned long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+// A thread's first unwind makes libunwind write a cache of frames of its
+// own, 256 KiB: tm_get_tracemalloc_memory() counts it while the thread
+// lives.  The resident memory shows that libunwind really holds it.
+static void test_unwinder_memory_counted(void **state)
+{
+	const size_t per_thread = 256 << 10, all = WAITING_THREADS * per_thread;
+	pthread_t t[WAITING_THREADS];
+
+	assert_int_equal(
+		pthread_barrier_init(&waiting, NULL, WAITING_THREADS + 1), 0);
+	size_t reported = tm_get_tracemalloc_memory();
+	size_t resident = resident_bytes();
+	for (int i = 0; i < WAITING_THREADS; i++)
+		assert_int_equal(
+			pthread_create(&t[i], NULL, allocate_and_wait, NULL),
+			0);
+	pthread_barrier_wait(&waiting);
+	size_t reported_during = tm_get_tracemalloc_memory();
+	size_t resident_during = resident_bytes();
+	pthread_barrier_wait(&waiting);
+	for (int i = 0; i < WAITING_THREADS; i++)
+		pthread_join(t[i], NULL);
+	size_t reported_after = tm_get_tracemalloc_memory();
+	pthread_barrier_destroy(&waiting);
+	print_message("# %d threads: %zu KiB more resident, %zu KiB more "
+		      "reported, %zu KiB less once they are gone\n",
+		      WAITING_THREADS, (resident_during - resident) >> 10,
+		      (reported_during - reported) >> 10,
+		      (reported_during - reported_after) >> 10);
+	assert_true(resident_during >= resident + all);
+	assert_true(reported_during >= reported + all);
+	// Less the table's growth meanwhile (a page or two).
+	assert_true(reported_during >= reported_after + all - 64 * 1024);
+}
+
 // One allocation from a stack of its own: its hook returns into
 // cached_leaf.
 void cached_leaf(void)
@@ -1223,6 +1285,7 @@ int main(void)
 		cmocka_unit_test(test_region_lost_file_zeroes_in_place),
 		cmocka_unit_test(test_region_small_address_space),
 		cmocka_unit_test_setup(test_free_from_another_thread, restart),
+		cmocka_unit_test_setup(test_unwinder_memory_counted, restart),
 		cmocka_unit_test_setup_teardown(test_threads_keep_exact_totals,
 						restart, stop),
 		cmocka_unit_test_setup_teardown(

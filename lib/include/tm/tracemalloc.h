@@ -59,7 +59,9 @@ TM_PUBLIC void tm_get_traced_memory(size_t *current, size_t *peak);
 TM_PUBLIC void tm_reset_peak(void);
 
 /** Bytes of memory the runtime uses: the trace table's resident pages (traces,
- * tracebacks, module map), the per-thread stack caches and its own state. */
+ * tracebacks, module map), the per-thread stack caches, libunwind's
+ * per-thread caches (256 KiB for each live thread that unwound) and its own
+ * state. */
 TM_PUBLIC size_t tm_get_tracemalloc_memory(void);
 
 /** The traced block that contains an address. */
