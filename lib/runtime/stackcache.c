@@ -44,7 +44,9 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 // A scan looks this far up the stack at most.
@@ -143,6 +145,21 @@ static bool stack_bounds(uintptr_t *low, uintptr_t *high)
 		// least 128 MB below the stack's top.
 		*high = (uintptr_t)__libc_stack_end;
 		*low = *high - ((uintptr_t)64 << 20);
+		// Held to less by `ulimit -s`, it ends that far below its
+		// top, which lies just above the program's file name: the
+		// kernel puts the name there, under one null pointer.  (Run
+		// as `ld.so PROGRAM`, the name is PROGRAM's argument string,
+		// a little lower: the bound is then a little cautious.)
+		struct rlimit limit;
+		const char *name = (const char *)getauxval(AT_EXECFN);
+		if (*high && name && getrlimit(RLIMIT_STACK, &limit) == 0 &&
+		    limit.rlim_cur != RLIM_INFINITY) {
+			uintptr_t top = (uintptr_t)name + strlen(name) + 1 +
+					sizeof(void *);
+			if (top > *high && limit.rlim_cur < top - *low &&
+			    limit.rlim_cur > top - *high)
+				*low = top - limit.rlim_cur;
+		}
 		return *high != 0;
 	}
 	pthread_attr_t attr;

@@ -9,6 +9,9 @@
 // thread: a thread's own stack can be small too.  Once its first
 //   allocation (traced) has told the runtime where the stack ends, it
 //   allocates with 5 KiB left: no crash, untraced.
+// main: the main thread's stack ends RLIMIT_STACK below its top (run
+//   under `ulimit -s 1024`); allocating with 5 KiB left there must not
+//   crash either, and goes untraced.  "main=untested" without a limit.
 //
 // Before the runtime looked at the room left, the small handler and the
 // thread died of SIGSEGV when traced, and ran untraced.
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tm/tracemalloc.h"
@@ -123,6 +127,43 @@ static void on_small_thread(char *out, size_t cap)
 		 deep > 0 ? "traced" : "untraced");
 }
 
+// The top of the main thread's stack, from /proc/self/maps; 0 if unknown.
+static uintptr_t main_stack_top(void)
+{
+	char line[512];
+	unsigned long start, end;
+	uintptr_t top = 0;
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	if (!maps)
+		return 0;
+	while (fgets(line, sizeof(line), maps))
+		if (strstr(line, "[stack]") &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			top = end;
+	fclose(maps);
+	return top;
+}
+
+// "main=untraced" and the like.
+static void on_main_stack(char *out, size_t cap)
+{
+	struct tm_block info;
+	uintptr_t frames[4];
+	struct rlimit limit;
+	uintptr_t top = main_stack_top();
+
+	if (!top || getrlimit(RLIMIT_STACK, &limit) != 0 ||
+	    limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > 16 << 20) {
+		snprintf(out, cap, "main=untested");
+		return;
+	}
+	stack_low = top - limit.rlim_cur;
+	descend();
+	int deep = tm_get_object_traceback(deep_block, &info, frames, 4);
+	snprintf(out, cap, "main=%s", deep > 0 ? "traced" : "untraced");
+}
+
 int main(void)
 {
 	long frame = sysconf(_SC_MINSIGSTKSZ);
@@ -141,8 +182,10 @@ int main(void)
 	const char *large = traced();
 	free(block);
 	free(copy);
-	char thread[64];
+	char thread[64], main_stack[32];
 	on_small_thread(thread, sizeof(thread));
-	printf("altstack small=%s large=%s thread %s\n", small, large, thread);
+	on_main_stack(main_stack, sizeof(main_stack));
+	printf("altstack small=%s large=%s thread %s %s\n", small, large,
+	       thread, main_stack);
 	return 0;
 }
