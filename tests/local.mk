@@ -226,6 +226,7 @@ E2E_TESTS = \
 	tests/e2e/run-environment.sh \
 	tests/e2e/run-sigkill.sh \
 	tests/e2e/run-file-descriptors.sh \
+	tests/e2e/run-full-disk.sh \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \
 	tests/e2e/run-debian-programs.sh \

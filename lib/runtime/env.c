@@ -15,13 +15,30 @@
 const char *tm_file_template;
 static char file_template[TM_REGION_PATH_MAX];
 
+// What to do when tracing could not start for @err.
+static const char *remedy(int err)
+{
+	_Static_assert(TM_REGION_MIN_RESERVE == (size_t)4 << 20,
+		       "the message says how much");
+	switch (err) {
+	case -ENOMEM:
+		return "; the trace table needs at least 4 MiB of address "
+		       "space (`ulimit -v`) and 1 MiB of memory";
+	case -EFBIG:
+		return "; the trace file needs 1 MiB at least: raise "
+		       "`ulimit -f`";
+	default:
+		return "";
+	}
+}
+
 // Priority 101: before the constructors of the program and of libraries
 // loaded after this one, so their allocations are traced.
 __attribute__((constructor(101))) static void start_from_environment(void)
 {
 	const char *file = getenv("TRACEMALLOC_FILE");
 	const char *value = getenv("TRACEMALLOC");
-	char limit[21], reserve_mib[21];
+	char limit[21];
 
 	const char *cache = getenv("TRACEMALLOC_STACK_CACHE");
 
@@ -57,13 +74,5 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 		tm_diag("cannot start tracing: ", strerror(-err),
 			file && *file ? " (TRACEMALLOC_FILE=" : "",
 			file && *file ? file : "", file && *file ? ")" : "",
-			err == -ENOMEM ? "; the trace table needs at least "
-				       : "",
-			err == -ENOMEM ? tm_fmt_u64(reserve_mib,
-						    TM_REGION_MIN_RESERVE >> 20)
-				       : "",
-			err == -ENOMEM ? " MiB of address space (`ulimit -v`) "
-					 "and 1 MiB of memory"
-				       : "",
-			NULL);
+			remedy(err), NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,13 +190,77 @@ static int file_fd(struct tm_region *region)
 	return region->fd;
 }
 
+// Whether the file may be @size bytes long.  Growing it past `ulimit -f`
+// fails with EFBIG and raises SIGXFSZ, whose default action ends the
+// program: a program that writes no big file of its own would die traced.
+static bool within_file_size_limit(size_t size)
+{
+	struct rlimit limit;
+
+	return getrlimit(RLIMIT_FSIZE, &limit) != 0 ||
+	       limit.rlim_cur == RLIM_INFINITY || size <= limit.rlim_cur;
+}
+
+// Allocate the file's blocks for [@offset, @offset + @len) before the table
+// writes there.  A page of a shared file mapping that the file system has
+// no room for when it is first written (a full disk, a full tmpfs) raises
+// SIGBUS, which ends the program.  True if the blocks are there, or if the
+// file system cannot allocate ahead (the pages are then written as any
+// mmap()ed file's are).  Called with the lock held.
+static bool reserve_blocks(struct tm_region *region, uint64_t offset,
+			   size_t len)
+{
+	static int full_reported;
+	sigset_t saved;
+	bool done = true;
+
+	if (region->cannot_reserve)
+		return true;
+	block_signals(&saved);
+	// Tested after blocking: a forked child detaches the file.
+	if (region->file_backed) {
+		int fd = file_fd(region);
+		if (fd < 0) {
+			done = false;
+		} else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)offset,
+				     (off_t)len) != 0) {
+			if (errno == EOPNOTSUPP || errno == ENOSYS)
+				region->cannot_reserve = true;
+			else
+				done = false;
+			if (!done && !__atomic_exchange_n(&full_reported, 1,
+							  __ATOMIC_RELAXED))
+				tm_diag("the trace file ", region->path,
+					" cannot grow: ", strerror(errno),
+					"; the table stops growing, and "
+					"allocations that need more room go "
+					"untraced (make room on its file "
+					"system to trace them)",
+					NULL);
+		}
+	}
+	restore_signals(&saved);
+	return done;
+}
+
 static int extend_file(struct tm_region *region, uint8_t *start, size_t len,
 		       size_t new_committed)
 {
+	static int reported;
 	int fd = file_fd(region);
 
 	if (fd < 0)
 		return -EBADF;
+	if (!within_file_size_limit(new_committed)) {
+		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+			tm_diag("the trace file ", region->path,
+				" reached the file size limit (`ulimit -f`): "
+				"the table stops growing, and allocations "
+				"that need more room go untraced (raise the "
+				"limit to trace them)",
+				NULL);
+		return -EFBIG;
+	}
 	if (ftruncate(fd, (off_t)new_committed) < 0)
 		return -errno;
 	if (mmap(start, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
@@ -277,8 +342,22 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 			goto fail_errno;
 		madvise(base, INITIAL_COMMIT, MADV_DODUMP);
 	} else {
-		if (ftruncate(region->fd, INITIAL_COMMIT) < 0 ||
-		    mmap(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE,
+		if (!within_file_size_limit(INITIAL_COMMIT)) {
+			err = -EFBIG;
+			goto fail;
+		}
+		// Size and blocks at once (reserve_blocks says why); where
+		// the file system cannot allocate ahead, the size only.
+		if (fallocate(region->fd, 0, 0, INITIAL_COMMIT) == 0) {
+			region->file_reserved = INITIAL_COMMIT;
+		} else if (errno == EOPNOTSUPP || errno == ENOSYS) {
+			region->cannot_reserve = true;
+			if (ftruncate(region->fd, INITIAL_COMMIT) < 0)
+				goto fail_errno;
+		} else {
+			goto fail_errno;
+		}
+		if (mmap(base, INITIAL_COMMIT, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED, region->fd, 0) == MAP_FAILED)
 			goto fail_errno;
 	}
@@ -327,6 +406,15 @@ static uint64_t bump_locked(struct tm_region *region, size_t size, size_t align)
 			want = region->reserved;
 		if (commit(region, want) < 0)
 			return 0;
+	}
+	if (region->file_backed && start + size > region->file_reserved) {
+		size_t upto = round_up(start + size, COMMIT_STEP);
+		if (upto > region->committed)
+			upto = region->committed;
+		if (!reserve_blocks(region, region->file_reserved,
+				    upto - region->file_reserved))
+			return 0;
+		region->file_reserved = upto;
 	}
 	region->used = start + size;
 	struct tm_header_rec *header =
@@ -399,11 +487,18 @@ uint64_t tm_region_alloc_block(struct tm_region *region, unsigned list,
 
 	tm_spin_lock(&region->lock);
 	if (free->count) {
-		offset = free->blocks[--free->count];
+		offset = free->blocks[free->count - 1];
 		if (paged && !(offset & ZEROED_IN_PLACE)) {
+			// Its pages were given back: a file's holes need
+			// blocks again before they are written.
+			if (!reserve_blocks(region, offset, bytes)) {
+				tm_spin_unlock(&region->lock);
+				return 0;
+			}
 			region->released -= bytes;
 			publish_released(region);
 		}
+		free->count--;
 		offset &= ~(uint64_t)ZEROED_IN_PLACE;
 	} else {
 		offset = bump_locked(region, bytes,
@@ -456,11 +551,17 @@ void tm_region_reset(struct tm_region *region, size_t keep)
 	if (region->used > keep) {
 		size_t tail = round_up(keep, TM_LAYOUT_PAGE_SIZE);
 		memset(region->base + keep, 0, tail - keep);
-		if (!region->file_backed && region->used > tail)
-			madvise(region->base + tail, region->used - tail,
-				MADV_DONTNEED);
-		else if (region->used > tail)
-			memset(region->base + tail, 0, region->used - tail);
+		// Writing zeros into a file's holes would need blocks the
+		// file system may not have (reserve_blocks): punch instead.
+		if (region->used > tail) {
+			if (give_back(region, tail, region->used - tail)) {
+				if (region->file_reserved > tail)
+					region->file_reserved = tail;
+			} else {
+				memset(region->base + tail, 0,
+				       region->used - tail);
+			}
+		}
 	}
 	region->used = keep;
 	region->released = 0;

@@ -44,6 +44,10 @@ struct tm_region {
 	int fd;
 	dev_t file_dev; // which file it must be
 	ino_t file_ino;
+	// The file's blocks are allocated up to here (region.c,
+	// reserve_blocks); unless the file system cannot do it ahead.
+	size_t file_reserved;
+	bool cannot_reserve;
 	size_t released; // bytes of free blocks given back to the kernel
 	// Kept here, not in the blocks: writing a link into a released block
 	// would make a page of it resident again.

@@ -74,3 +74,32 @@ out=$( (ulimit -v $((kib + 1024)) &&
 grep -q 'cannot start tracing: Cannot allocate memory; the trace table needs at least 4 MiB of address space' \
 	"$tmp/err" || fail "under a tight ulimit -v: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "under a tight ulimit -v: $(cat "$tmp/err")"
+
+# Held to 4 MiB files (`ulimit -f`), a traced program whose table outgrows
+# that goes on with the rest of its allocations untraced, and counted.
+# Growing the file past the limit raised SIGXFSZ, which killed perl.
+perl_keeps='my @a = map { "x$_" } 1..300000; print scalar(@a), "\n";
+	STDOUT->flush; POSIX::_exit(0)'
+out=$( (ulimit -f 8192 &&
+	timeout 60 env TRACEMALLOC=1 TRACEMALLOC_FILE="$tmp/capped" \
+		LD_PRELOAD="$runtime" perl -MPOSIX -e "$perl_keeps") \
+	2>"$tmp/err") || fail "perl died under ulimit -f 8192: $(cat "$tmp/err")"
+[ "$out" = 300000 ] || fail "perl under ulimit -f 8192 printed: $out"
+grep -q "^tm: the trace file $tmp/capped reached the file size limit (\`ulimit -f\`): the table stops growing" \
+	"$tmp/err" || fail "under ulimit -f 8192: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "under ulimit -f 8192: $(cat "$tmp/err")"
+[ "$(stat -c %s "$tmp/capped")" -le 4194304 ] || fail "the trace file outgrew ulimit -f"
+probe_file "$tmp/capped" "$tmp/t4"
+grep -q '^table traces=[1-9][0-9]* .* untraced=[1-9]' "$tmp/t4" ||
+	fail "under ulimit -f 8192: $(grep '^table' "$tmp/t4")"
+
+# With a limit below the table's first MiB, tracing stays off and the
+# runtime says what to do.
+out=$( (ulimit -f 1024 &&
+	timeout 60 env TRACEMALLOC=1 TRACEMALLOC_FILE="$tmp/tiny" \
+		LD_PRELOAD="$runtime" sh -c 'echo hello') 2>"$tmp/err") ||
+	fail "a tight ulimit -f broke the program: $(cat "$tmp/err")"
+[ "$out" = hello ] || fail "under ulimit -f 1024: $out"
+grep -q "cannot start tracing: File too large (TRACEMALLOC_FILE=$tmp/tiny); the trace file needs 1 MiB at least: raise \`ulimit -f\`" \
+	"$tmp/err" || fail "under ulimit -f 1024: $(cat "$tmp/err")"
+[ ! -e "$tmp/tiny" ] || fail "a trace file that could not start was left behind"
