@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void cpu_relax(void)
@@ -74,9 +77,23 @@ void tm_diag(const char *first, ...)
 	}
 	va_end(ap);
 	line[len++] = '\n';
-	// A diagnostic that cannot be written is dropped: never fail the host.
-	ssize_t ignored = write(STDERR_FILENO, line, len);
-	(void)ignored;
+	// A diagnostic that cannot be written is dropped: never fail the
+	// host.  Written into a pipe nobody reads any more (`prog 2>&1 |
+	// head -1`), it would raise SIGPIPE and end a program that may never
+	// write there itself: the signal is blocked, and taken back if this
+	// write raised it.
+	sigset_t pipe_only, saved, pending;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+	bool was_pending = sigpending(&pending) == 0 &&
+			   sigismember(&pending, SIGPIPE) == 1;
+	if (write(STDERR_FILENO, line, len) < 0 && errno == EPIPE &&
+	    !was_pending) {
+		const struct timespec now = { 0, 0 };
+		sigtimedwait(&pipe_only, NULL, &now);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	errno = saved_errno;
 }
 

@@ -103,3 +103,17 @@ out=$( (ulimit -f 1024 &&
 grep -q "cannot start tracing: File too large (TRACEMALLOC_FILE=$tmp/tiny); the trace file needs 1 MiB at least: raise \`ulimit -f\`" \
 	"$tmp/err" || fail "under ulimit -f 1024: $(cat "$tmp/err")"
 [ ! -e "$tmp/tiny" ] || fail "a trace file that could not start was left behind"
+
+# A message written into a pipe that nobody reads any more (`prog 2>&1 |
+# head -1`) must not raise SIGPIPE: that ended sh before it said hello.
+# (python3 runs sh with SIGPIPE at its default action.)
+out=$(/usr/bin/python3 -c '
+import os, subprocess, sys
+read_end, write_end = os.pipe()
+os.close(read_end)
+env = dict(os.environ, TRACEMALLOC="abc", LD_PRELOAD=sys.argv[1])
+run = subprocess.run(["sh", "-c", "echo hello"], stderr=write_end,
+                     stdout=subprocess.PIPE, env=env)
+print(run.returncode, run.stdout.decode().strip())' "$runtime") ||
+	fail "python3 failed"
+[ "$out" = "0 hello" ] || fail "a message into a closed pipe ended sh: $out"
