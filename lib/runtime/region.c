@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 // Address space is cheap on 64-bit; commit grows inside it.  Smaller sizes
@@ -216,6 +217,14 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 
 	if (region->cannot_reserve)
 		return true;
+	// A failed attempt can cost a lot (tmpfs allocates pages, then gives
+	// them all back: 300,000 allocations on a full one took 26 s of
+	// system time), so after one the next waits a second.
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (region->reserve_failed_at &&
+	    (uint64_t)now.tv_sec < region->reserve_failed_at + 1)
+		return false;
 	block_signals(&saved);
 	// Tested after blocking: a forked child detaches the file.
 	if (region->file_backed) {
@@ -240,6 +249,7 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 		}
 	}
 	restore_signals(&saved);
+	region->reserve_failed_at = done ? 0 : (uint64_t)now.tv_sec;
 	return done;
 }
 

@@ -48,6 +48,7 @@ struct tm_region {
 	// reserve_blocks); unless the file system cannot do it ahead.
 	size_t file_reserved;
 	bool cannot_reserve;
+	uint64_t reserve_failed_at; // seconds (CLOCK_MONOTONIC_COARSE), or 0
 	size_t released; // bytes of free blocks given back to the kernel
 	// Kept here, not in the blocks: writing a link into a released block
 	// would make a page of it resident again.
