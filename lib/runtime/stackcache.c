@@ -194,7 +194,7 @@ static struct tm_stack_cache *get_cache(void *const *pcs, unsigned count)
 	} else {
 		// Zero already, and left untouched: a thread makes resident
 		// only the entries and memo words it uses (2,000 threads,
-		// each allocating from one stack: 240 MB less).
+		// each allocating from one stack: 200 MB less).
 		void *p = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED) {
