@@ -152,6 +152,18 @@ static bool is_trace_file(const struct tm_region *region, int fd)
 	       st.st_dev == region->file_dev && st.st_ino == region->file_ino;
 }
 
+// Say once (per @said) that the trace file cannot grow, @why, and what to
+// do about it.
+static void say_table_stops(int *said, const struct tm_region *region,
+			    const char *why, const char *remedy)
+{
+	if (!__atomic_exchange_n(said, 1, __ATOMIC_RELAXED))
+		tm_diag("the trace file ", region->path, why,
+			": the table stops growing, and allocations that "
+			"need more room go untraced (",
+			remedy, ")", NULL);
+}
+
 static int open_file_again(struct tm_region *region)
 {
 	static int reported;
@@ -162,14 +174,11 @@ static int open_file_again(struct tm_region *region)
 		fd = -1;
 	}
 	if (fd < 0) {
-		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
-			tm_diag("the program closed the trace file's "
-				"descriptor, and ",
-				region->path,
-				" was removed or replaced: the table stops "
-				"growing (keep the file in place while the "
-				"program runs)",
-				NULL);
+		say_table_stops(&reported, region,
+				" was removed or replaced after the program "
+				"closed its descriptor",
+				"keep the file in place while the program "
+				"runs");
 		return -1;
 	}
 	// Mark the file in use again (create_file).
@@ -237,15 +246,14 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 				region->cannot_reserve = true;
 			else
 				done = false;
-			if (!done && !__atomic_exchange_n(&full_reported, 1,
-							  __ATOMIC_RELAXED))
-				tm_diag("the trace file ", region->path,
-					" cannot grow: ", strerror(errno),
-					"; the table stops growing, and "
-					"allocations that need more room go "
-					"untraced (make room on its file "
-					"system to trace them)",
-					NULL);
+			if (!done) {
+				char why[128] = " cannot grow: ";
+				strncat(why, strerror(errno),
+					sizeof(why) - strlen(why) - 1);
+				say_table_stops(&full_reported, region, why,
+						"make room on its file system "
+						"to trace them");
+			}
 		}
 	}
 	restore_signals(&saved);
@@ -262,13 +270,9 @@ static int extend_file(struct tm_region *region, uint8_t *start, size_t len,
 	if (fd < 0)
 		return -EBADF;
 	if (!within_file_size_limit(new_committed)) {
-		if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
-			tm_diag("the trace file ", region->path,
-				" reached the file size limit (`ulimit -f`): "
-				"the table stops growing, and allocations "
-				"that need more room go untraced (raise the "
-				"limit to trace them)",
-				NULL);
+		say_table_stops(&reported, region,
+				" reached the file size limit (`ulimit -f`)",
+				"raise the limit to trace them");
 		return -EFBIG;
 	}
 	if (ftruncate(fd, (off_t)new_committed) < 0)

@@ -29,7 +29,7 @@ in_small_fs sh -c '
 [ "$(cat "$tmp/status")" = 0 ] ||
 	fail "perl exited with $(cat "$tmp/status") on a full file system: $(cat "$tmp/err")"
 [ "$(cat "$tmp/out")" = 300000 ] || fail "perl printed: $(cat "$tmp/out")"
-grep -q "^tm: the trace file $tmp/small/trace cannot grow: No space left on device; the table stops growing" \
+grep -q "^tm: the trace file $tmp/small/trace cannot grow: No space left on device: the table stops growing" \
 	"$tmp/err" || fail "unexpected: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "unexpected: $(cat "$tmp/err")"
 probe_file "$tmp/trace" "$tmp/table"
