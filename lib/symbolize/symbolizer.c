@@ -4,6 +4,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,23 @@ static char *fold_path(const char *path)
 	return out;
 }
 
+// Whether relative @file already begins with @comp_dir.  libdw puts the
+// line table's directory 0, the compilation directory, in front of the
+// names of files in it; a build whose paths were mapped to relative ones
+// (-ffile-prefix-map=/build/pkg=., as Debian builds) leaves that relative,
+// so "./nptl" and "pthread_once.c" give "./nptl/pthread_once.c", which
+// must not become "nptl/nptl/pthread_once.c".  Other directories are
+// relative to the compilation directory and still need it.
+static bool starts_with_dir(const char *file, const char *comp_dir)
+{
+	size_t n = strlen(comp_dir);
+
+	while (n > 1 && comp_dir[n - 1] == '/')
+		n--;
+	return comp_dir[0] != '/' && strncmp(file, comp_dir, n) == 0 &&
+	       file[n] == '/';
+}
+
 // @file as a path that does not depend on the reader's directory: a
 // relative name is taken from the compilation directory @comp_dir, and
 // folded.  Returns a new string or NULL.
@@ -161,7 +179,8 @@ static char *absolute_file(const char *file, const char *comp_dir)
 {
 	if (!file)
 		return NULL;
-	if (file[0] == '/' || !comp_dir || !*comp_dir)
+	if (file[0] == '/' || !comp_dir || !*comp_dir ||
+	    starts_with_dir(file, comp_dir))
 		return fold_path(file);
 	size_t n = strlen(comp_dir) + strlen(file) + 2;
 	char *joined = malloc(n);

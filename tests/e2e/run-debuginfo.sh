@@ -6,7 +6,9 @@
 # - GCC's split DWARF (-gsplit-dwarf) leaves the scopes in a .dwo file;
 # - clang writes DWARF 5 without .debug_aranges, the index libdw finds
 #   units through, with and without split DWARF;
-# - a stripped program names its debug file in .gnu_debuglink.
+# - a stripped program names its debug file in .gnu_debuglink;
+# - a build that maps its own path to "." (as Debian's packages are built)
+#   leaves the compilation directory relative.
 # Each time the inlined call is expanded into its own frame, and every
 # frame has its line.
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -49,6 +51,20 @@ sources="$top_srcdir/tests/programs/lto-main.c $top_srcdir/tests/programs/lto-ca
 flags="-g -O2 -fno-optimize-sibling-calls"
 
 check "$programs/lto" "GCC -flto"
+
+# Built as Debian builds packages: in a subfolder, with the build's own
+# path mapped to "." (the compilation directory becomes "./src").  Files
+# are named from the top of the tree, and the subfolder only once.
+mkdir -p "$tmp/tree/src"
+# shellcheck disable=SC2086
+cp $sources "$tmp/tree/src"
+# shellcheck disable=SC2086
+(cd "$tmp/tree/src" && gcc $flags -flto -ffile-prefix-map="$tmp/tree=." \
+	-o ../mapped lto-main.c lto-calls.c) ||
+	fail "GCC could not build with -ffile-prefix-map"
+check "$tmp/tree/mapped" "GCC -flto -ffile-prefix-map"
+grep -q '^  File "src/lto-calls.c", line 8, in lto_leaf$' "$tmp/traceback" ||
+	fail "-ffile-prefix-map: not named from the tree: $(cat "$tmp/traceback")"
 
 cp "$programs/lto" "$tmp/stripped"
 objcopy --only-keep-debug "$tmp/stripped" "$tmp/stripped.debug"

@@ -96,6 +96,33 @@ static void test_paths_folded(void **state)
 	}
 }
 
+static void test_relative_to_compilation_directory(void **state)
+{
+	// file, compilation directory, path.  libdw gives the names of files
+	// in the compilation directory with that directory in front.
+	static const char *const cases[][3] = {
+		// A relative directory (a mapped prefix) is not added twice.
+		{ "./nptl/pthread_once.c", "./nptl", "nptl/pthread_once.c" },
+		{ "./nptl/pthread_once.c", "./nptl/", "nptl/pthread_once.c" },
+		{ "src/a.c", "src", "src/a.c" },
+		{ "./a.c", ".", "a.c" },
+		// Other directories are relative to the compilation directory.
+		{ "../sysdeps/nptl/x.h", "./nptl", "sysdeps/nptl/x.h" },
+		{ "./nptlx/a.c", "./nptl", "nptl/nptlx/a.c" },
+		{ "include/a.h", "/work/build", "/work/build/include/a.h" },
+		{ "../src/a.c", "/work/build", "/work/src/a.c" },
+		// An absolute name stands alone.
+		{ "/usr/include/stdio.h", "/work", "/usr/include/stdio.h" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tm_frame_info f = tm_frame_make(
+			0x10, cases[i][0], 3, "f", "/bin/p", cases[i][1]);
+		assert_string_equal(f.filename, cases[i][2]);
+		assert_int_equal(f.lineno, 3);
+		tm_frame_release(&f);
+	}
+}
+
 static void test_unknown_and_no_line(void **state)
 {
 	struct script none = { 0 };
@@ -180,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inlined_chain_innermost_first),
 		cmocka_unit_test(test_paths_folded),
+		cmocka_unit_test(test_relative_to_compilation_directory),
 		cmocka_unit_test(test_unknown_and_no_line),
 		cmocka_unit_test(test_table_names_modules),
 		cmocka_unit_test(test_inline_depth_capped),
