@@ -79,7 +79,10 @@ void json_end_array(struct json *j)
 void json_string(struct json *j, const char *key, const char *value)
 {
 	member(j, key);
-	quoted(j->out, value);
+	if (value)
+		quoted(j->out, value);
+	else
+		fputs("null", j->out);
 }
 
 void json_uint(struct json *j, const char *key, uint64_t value)

@@ -10,7 +10,8 @@ static void usage(FILE *out)
 	fputs("usage: tm-core COMMAND SOURCE [OPTIONS]\n"
 	      "\n"
 	      "SOURCE is a core dump, a trace file (TRACEMALLOC_FILE), a\n"
-	      "snapshot, or --pid PID for a live process.\n"
+	      "snapshot, or --pid PID for a live process.  Files compressed\n"
+	      "with zstd, lz4, xz or gzip are decompressed into $TMPDIR.\n"
 	      "\n"
 	      "commands:\n"
 	      "  status SOURCE [--json]\n"
@@ -48,6 +49,10 @@ void json_source(struct json *j, const struct opened *o)
 	json_string(j, "kind", o->kind);
 	json_string(j, "name", o->name);
 	json_string(j, "located_by", o->located_by);
+	const char *damage;
+	const char *compression = tm_session_compression(o->session, &damage);
+	json_string(j, "compression", compression);
+	json_string(j, "compression_damage", damage);
 	json_end_object(j);
 	json_begin_object(j, "table");
 	json_uint(j, "layout_major", info->version_major);

@@ -44,6 +44,7 @@ READER_ONLY_SOURCES = \
 	lib/reader/source.h lib/reader/source.c lib/reader/source_buffer.c \
 	lib/reader/source_file.c lib/reader/source_pid.c \
 	lib/reader/source_core.c \
+	lib/reader/decompress.h lib/reader/decompress.c \
 	lib/reader/cursor.h lib/reader/cursor.c \
 	lib/reader/reader_internal.h lib/reader/schema.c \
 	lib/reader/locate.c lib/reader/locate_symbol.c lib/reader/decode.c
@@ -63,5 +64,5 @@ lib_LTLIBRARIES += libtm.la
 libtm_la_SOURCES = $(READER_SOURCES)
 libtm_la_CPPFLAGS = $(READER_CPPFLAGS)
 libtm_la_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS) $(LIBELF_CFLAGS)
-libtm_la_LIBADD = $(LIBDW_LIBS) $(LIBELF_LIBS) -lm -lstdc++
+libtm_la_LIBADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
 libtm_la_LDFLAGS = -version-info 0:0:0

@@ -56,8 +56,11 @@ const struct tm_trace *tm_table_find_block(const struct tm_table *t,
 void tm_report_warnings(FILE *out, const char *prefix,
 			const struct tm_session *s)
 {
-	const char *path;
+	const char *path, *damage;
 	size_t n = tm_symbolizer_mismatches(tm_session_symbolizer(s), &path);
+
+	if (tm_session_compression(s, &damage) && damage)
+		fprintf(out, "%s: warning: %s\n", prefix, damage);
 
 	if (n)
 		fprintf(out,
@@ -129,7 +132,10 @@ void tm_report_status(FILE *out, const struct tm_session *s)
 	size_t traces;
 
 	tm_table_traces(table, &traces);
-	fprintf(out, "source: %s %s\n", tm_session_kind(s), tm_session_name(s));
+	const char *compression = tm_session_compression(s, NULL);
+	fprintf(out, "source: %s %s%s%s\n", tm_session_kind(s),
+		tm_session_name(s), compression ? ", decompressed from " : "",
+		compression ? compression : "");
 	fprintf(out,
 		"table: layout %u.%u, written by %s for pid %u, %s, "
 		"traceback limit %u\n",

@@ -2,6 +2,7 @@
 // by content, the table located, decoded, and its frames named.
 #include "tm/session.h"
 
+#include "decompress.h"
 #include "error.h"
 #include "source.h"
 #include "symbolizer.h"
@@ -25,6 +26,8 @@ struct tm_session {
 	struct tm_table *table;
 	struct tm_symbolizer *sym;
 	struct tm_snapshot *snapshot;
+	// A compressed file's decompressed copy, which the readers open.
+	struct tm_decompressed decompressed;
 };
 
 // Find the table in a core or a process: through the descriptor symbol
@@ -184,11 +187,12 @@ static struct tm_error *session_new(const char *kind, const char *name,
 {
 	struct tm_session *s = calloc(1, sizeof(*s));
 
+	*ret = s;
 	if (!s)
 		return &tm_enomem;
+	s->decompressed.fd = -1;
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	*ret = s;
 	return NULL;
 }
 
@@ -229,40 +233,83 @@ static enum file_kind file_kind(const char *path, bool *ret_elf)
 	return FILE_OTHER;
 }
 
-struct tm_error *tm_session_open_path(const char *path, const char *exe,
-				      struct tm_session **ret)
+// @err with @at, the name the readers opened, given as @path in its
+// message.
+static struct tm_error *named(struct tm_error *err, const char *at,
+			      const char *path)
+{
+	const char *message = err ? tm_error_message(err) : NULL;
+	const char *hit = message && at != path ? strstr(message, at) : NULL;
+
+	if (!hit)
+		return err;
+	struct tm_error *renamed = tm_error_create(
+		tm_error_code(err), "%.*s%s%s", (int)(hit - message), message,
+		path, hit + strlen(at));
+	tm_error_destroy(err);
+	return renamed;
+}
+
+static struct tm_error *open_file(struct tm_session **ret, const char *path,
+				  const char *at, const char *exe,
+				  struct tm_decompressed *decompressed)
 {
 	struct tm_session *s;
 	struct tm_error *err;
 	bool elf;
 
-	switch (file_kind(path, &elf)) {
+	switch (file_kind(at, &elf)) {
 	case FILE_OTHER:
 		return tm_error_create(
 			TM_ERR_NO_TABLE,
-			elf ? "%s is an ELF program, not a core, a trace file "
-			      "or a snapshot"
-			    : "%s is not a core, a trace file or a snapshot "
+			elf ? "%s%s is an ELF program, not a core, a trace "
+			      "file or a snapshot"
+			    : "%s%s is not a core, a trace file or a snapshot "
 			      "(no trace table at its start)",
-			path);
+			path, decompressed->format ? ", decompressed," : "");
 	case FILE_CORE:
 		if ((err = session_new("core", path, &s)))
 			return err;
-		err = tm_source_core_create(path, &s->src);
+		err = tm_source_core_create(at, &s->src);
 		if (!err)
-			err = locate(s, path, 0);
+			err = locate(s, at, 0);
 		break;
 	case FILE_TABLE:
 	default:
 		if ((err = session_new("trace-file", path, &s)))
 			return err;
 		s->located_by = "offset 0";
-		err = tm_source_file_create(path, &s->src);
+		err = tm_source_file_create(at, &s->src);
 		break;
 	}
+	// The session keeps the decompressed copy, for its messages.
+	s->decompressed = *decompressed;
+	decompressed->fd = -1;
+	decompressed->damage = NULL;
 	if (!err)
 		err = finish(s, exe);
 	return done(s, err, ret);
+}
+
+struct tm_error *tm_session_open_path(const char *path, const char *exe,
+				      struct tm_session **ret)
+{
+	struct tm_decompressed decompressed;
+	char copy[64];
+	const char *at = path;
+	struct tm_error *err = tm_decompress(path, &decompressed);
+
+	if (err)
+		return err;
+	// The readers open files by name: the copy by its descriptor's.
+	if (decompressed.fd >= 0) {
+		snprintf(copy, sizeof(copy), "/proc/self/fd/%d",
+			 decompressed.fd);
+		at = copy;
+	}
+	err = open_file(ret, path, at, exe, &decompressed);
+	tm_decompressed_release(&decompressed);
+	return named(err, at, path);
 }
 
 struct tm_error *tm_session_open_pid(int pid, const char *exe,
@@ -326,6 +373,7 @@ void tm_session_destroy(struct tm_session *s)
 	tm_symbolizer_destroy(s->sym);
 	tm_table_destroy(s->table);
 	tm_source_destroy(s->src);
+	tm_decompressed_release(&s->decompressed);
 	free(s);
 }
 
@@ -337,6 +385,14 @@ const char *tm_session_kind(const struct tm_session *s)
 const char *tm_session_name(const struct tm_session *s)
 {
 	return s->name;
+}
+
+const char *tm_session_compression(const struct tm_session *s,
+				   const char **damage)
+{
+	if (damage)
+		*damage = s->decompressed.damage;
+	return s->decompressed.format;
 }
 
 const char *tm_session_located_by(const struct tm_session *s)

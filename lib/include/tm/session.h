@@ -60,6 +60,11 @@ TM_PUBLIC void tm_session_destroy(struct tm_session *s);
 TM_PUBLIC const char *tm_session_kind(const struct tm_session *s);
 /** The path or the pid (borrowed). */
 TM_PUBLIC const char *tm_session_name(const struct tm_session *s);
+/** How the source file was compressed ("zstd", "xz", "lz4" or "gzip"), or
+ * NULL; *@damage (if @damage is not NULL) is why its compressed data stops
+ * early, or NULL (borrowed). */
+TM_PUBLIC const char *tm_session_compression(const struct tm_session *s,
+					     const char **damage);
 /** "symbol", "scan" or "offset 0" (borrowed). */
 TM_PUBLIC const char *tm_session_located_by(const struct tm_session *s);
 /** Whether the process was tracing when the table was read. */
