@@ -7,4 +7,4 @@ analyzer_tm_core_SOURCES = analyzer/tm-core.c analyzer/commands.h \
 	analyzer/cmd_traceback.c analyzer/cmd_dump.c
 analyzer_tm_core_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 analyzer_tm_core_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)
-analyzer_tm_core_LDADD = libtm.la $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS)
+analyzer_tm_core_LDADD = libtm.la $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS)

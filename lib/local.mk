@@ -52,6 +52,7 @@ READER_ONLY_SOURCES += \
 	lib/symbolize/symbolizer.h lib/symbolize/symbolizer.c \
 	lib/symbolize/symbolize_dwfl.c lib/symbolize/symbolize_callback.c \
 	lib/symbolize/unit_index.h lib/symbolize/unit_index.c \
+	lib/symbolize/module_file.h lib/symbolize/module_file.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
 	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c \
 	lib/session/session.c lib/session/report.c
@@ -64,5 +65,5 @@ lib_LTLIBRARIES += libtm.la
 libtm_la_SOURCES = $(READER_SOURCES)
 libtm_la_CPPFLAGS = $(READER_CPPFLAGS)
 libtm_la_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS) $(LIBELF_CFLAGS)
-libtm_la_LIBADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+libtm_la_LIBADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 libtm_la_LDFLAGS = -version-info 0:0:0

@@ -28,7 +28,7 @@ tests_unit_test_decode_SOURCES = tests/unit/test_decode.c \
 tests_unit_test_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_unit_test_decode_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 check_PROGRAMS += tests/unit/test_snapshot
 tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c \
@@ -36,7 +36,7 @@ tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c \
 tests_unit_test_snapshot_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_snapshot_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_snapshot_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_snapshot_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_unit_test_snapshot_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 # The reader's fuzz target, with a replay-and-mutate main (see the file).
 check_PROGRAMS += tests/fuzz/fuzz_decode
@@ -45,14 +45,14 @@ tests_fuzz_fuzz_decode_SOURCES = tests/fuzz/fuzz_decode.c \
 tests_fuzz_fuzz_decode_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_fuzz_fuzz_decode_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_fuzz_fuzz_decode_LDFLAGS = $(ASAN_FLAGS)
-tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_fuzz_fuzz_decode_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 check_PROGRAMS += tests/fuzz/fuzz_core
 tests_fuzz_fuzz_core_SOURCES = tests/fuzz/fuzz_core.c $(READER_SOURCES)
 tests_fuzz_fuzz_core_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_fuzz_fuzz_core_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS) $(LIBDW_CFLAGS)
 tests_fuzz_fuzz_core_LDFLAGS = $(ASAN_FLAGS)
-tests_fuzz_fuzz_core_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_fuzz_fuzz_core_LDADD = $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 # The runtime linked into the test program itself: this is also the static
 # variant's set-up (hooks defined in the executable).
@@ -63,7 +63,7 @@ tests_unit_test_runtime_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/lib/runtime \
 	-DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'
 tests_unit_test_runtime_CFLAGS = $(RUNTIME_CFLAGS) $(UBSAN_FLAGS)
 tests_unit_test_runtime_LDFLAGS = $(UBSAN_FLAGS) -rdynamic
-tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++ -ldl \
+tests_unit_test_runtime_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++ -ldl \
 	-lpthread
 
 check_PROGRAMS += tests/unit/test_symbolize tests/unit/test_session
@@ -72,14 +72,14 @@ tests_unit_test_symbolize_SOURCES = tests/unit/test_symbolize.c \
 tests_unit_test_symbolize_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_symbolize_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_symbolize_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_symbolize_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_unit_test_symbolize_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 tests_unit_test_session_SOURCES = tests/unit/test_session.c \
 	tests/unit/tm_test.h tests/unit/table_builder.h \
 	tests/unit/table_builder.c $(READER_SOURCES)
 tests_unit_test_session_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_session_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_session_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_unit_test_session_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 check_PROGRAMS += tests/unit/test_decompress
 tests_unit_test_decompress_SOURCES = tests/unit/test_decompress.c \
@@ -87,7 +87,7 @@ tests_unit_test_decompress_SOURCES = tests/unit/test_decompress.c \
 tests_unit_test_decompress_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_decompress_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decompress_LDFLAGS = $(ASAN_FLAGS)
-tests_unit_test_decompress_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) -lm -lstdc++
+tests_unit_test_decompress_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
 TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot \
 	tests/unit/test_symbolize tests/unit/test_session tests/unit/test_decompress
@@ -248,7 +248,7 @@ E2E_TESTS = \
 	tests/e2e/run-static.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
-	tests/e2e/run-debuginfo.sh \
+	tests/e2e/run-debuginfo.sh tests/e2e/run-debuginfod.sh \
 	tests/e2e/run-cores.sh tests/e2e/run-compressed.sh \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh

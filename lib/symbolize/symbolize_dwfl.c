@@ -3,6 +3,7 @@
 #include "symbolizer.h"
 
 #include "error.h"
+#include "module_file.h"
 #include "unit_index.h"
 
 #include <dwarf.h>
@@ -17,6 +18,10 @@ struct dwfl_symbolizer {
 	// Reported modules whose build-id differs from the table's record.
 	Dwfl_Module **mismatched;
 	size_t mismatch_count;
+	// Every module the table records, to name the module of a frame
+	// whose file is nowhere to be found.
+	struct tm_module *recorded;
+	size_t recorded_count;
 };
 
 static char *debuginfo_path;
@@ -45,7 +50,39 @@ static void release(void *impl)
 		dwfl_end(d->dwfl);
 	}
 	free(d->mismatched);
+	for (size_t i = 0; i < d->recorded_count; i++)
+		free((char *)d->recorded[i].path);
+	free(d->recorded);
 	free(d);
+}
+
+// Keep the address ranges and paths of @modules.
+static bool record_modules(struct dwfl_symbolizer *d,
+			   const struct tm_module *modules, size_t count)
+{
+	d->recorded = calloc(count ? count : 1, sizeof(*d->recorded));
+	if (!d->recorded)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		d->recorded[i] = (struct tm_module){
+			.start = modules[i].start,
+			.end = modules[i].end,
+			.path = strdup(modules[i].path),
+		};
+		d->recorded_count++;
+		if (!d->recorded[i].path)
+			return false;
+	}
+	return true;
+}
+
+// The path the table records for the module holding @at, or NULL.
+static const char *recorded_module(const struct dwfl_symbolizer *d, uint64_t at)
+{
+	for (size_t i = 0; i < d->recorded_count; i++)
+		if (at >= d->recorded[i].start && at < d->recorded[i].end)
+			return d->recorded[i].path;
+	return NULL;
 }
 
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
@@ -69,7 +106,7 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		return &tm_enomem;
 	d->dwfl = dwfl_begin(&callbacks);
 	d->mismatched = calloc(count ? count : 1, sizeof(*d->mismatched));
-	if (!d->dwfl || !d->mismatched) {
+	if (!d->dwfl || !d->mismatched || !record_modules(d, modules, count)) {
 		err = d->dwfl ? &tm_enomem
 			      : tm_error_create(TM_ERR_NOMEM, "libdwfl: %s",
 						dwfl_errmsg(-1));
@@ -81,12 +118,21 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 	dwfl_report_begin(d->dwfl);
 	for (size_t i = 0; i < count; i++) {
 		const struct tm_module *m = &modules[i];
-		// A module that cannot be opened (vdso, deleted file) only
-		// leaves its frames unknown.
+		// A module with no file (vdso), or whose file is nowhere to be
+		// found, only leaves its frames unnamed.
 		if (m->path[0] != '/')
 			continue;
-		Dwfl_Module *mod = dwfl_report_elf(d->dwfl, m->path, m->path,
-						   -1, m->load_bias, false);
+		bool changed;
+		char *file = tm_module_file(m, &changed);
+		// Rebuilt or replaced, with nothing to stand in for it: the
+		// file as it is now is reported, for the mismatch to be seen.
+		if (!file && changed)
+			file = strdup(m->path);
+		if (!file)
+			continue;
+		Dwfl_Module *mod = dwfl_report_elf(d->dwfl, m->path, file, -1,
+						   m->load_bias, false);
+		free(file);
 		const unsigned char *id;
 		GElf_Addr vaddr;
 		int len = mod ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
@@ -244,6 +290,8 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		if (is_mismatched(d, mod))
 			mod = NULL;
 	}
+	if (!module)
+		module = recorded_module(d, at);
 	Dwarf_Die *cu = NULL;
 	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);

@@ -24,7 +24,7 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	$(ls "$s"/lib/layout/*.c "$s"/lib/util/*.c "$s"/lib/reader/*.c \
 		"$s"/lib/symbolize/*.c "$s"/lib/snapshot/*.c "$s"/lib/session/*.c) \
 	"$s/tests/unit/table_builder.c" "$s/tests/fuzz/fuzz_decode.c" \
-	-o "$tmp/fuzz_decode" -ldw -lelf -lzstd -llzma -llz4 -lz -lm -lstdc++ \
+	-o "$tmp/fuzz_decode" -ldw -lelf -lzstd -llzma -llz4 -lz -ldebuginfod -lm -lstdc++ \
 	2>"$tmp/cc" || fail "clang cannot build the fuzz target: $(tail -3 "$tmp/cc")"
 
 mkdir "$tmp/corpus"

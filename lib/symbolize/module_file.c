@@ -1,0 +1,105 @@
+// module_file.c: a module's file, at its path or by its build-id
+// (module_file.h).
+#include "module_file.h"
+
+#include <elfutils/debuginfod.h>
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// Where Debian installs debug files by build-id (libdwfl's default too).
+#define DEBUG_FILE_STORE "/usr/lib/debug/.build-id"
+
+enum build_id_match { NO_FILE, SAME_BUILD_ID, OTHER_BUILD_ID };
+
+// Whether the ELF file at @path has @m's build-id.
+static enum build_id_match compare_build_id(const char *path,
+					    const struct tm_module *m)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NO_FILE;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *id = NULL;
+	ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+	enum build_id_match match =
+		!elf ? NO_FILE
+		: len == (ssize_t)m->build_id_len &&
+				memcmp(id, m->build_id, m->build_id_len) == 0
+			? SAME_BUILD_ID
+			: OTHER_BUILD_ID;
+	elf_end(elf);
+	close(fd);
+	return match;
+}
+
+// The store's file for @m's build-id (with @suffix), if it is there.
+static char *from_store(const struct tm_module *m, const char *suffix)
+{
+	size_t n = sizeof(DEBUG_FILE_STORE) + 2 * m->build_id_len + 16;
+	char *path = malloc(n);
+
+	if (!path || m->build_id_len < 2) {
+		free(path);
+		return NULL;
+	}
+	int k = snprintf(path, n, "%s/%02x/", DEBUG_FILE_STORE, m->build_id[0]);
+	for (size_t i = 1; i < m->build_id_len; i++)
+		k += snprintf(path + k, n - (size_t)k, "%02x", m->build_id[i]);
+	snprintf(path + k, n - (size_t)k, "%s", suffix);
+	if (compare_build_id(path, m) == SAME_BUILD_ID)
+		return path;
+	free(path);
+	return NULL;
+}
+
+// The debug file, else the module itself, from the debuginfod servers,
+// when DEBUGINFOD_URLS names any.
+static char *from_debuginfod(const struct tm_module *m)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	char *path = NULL;
+
+	if (!urls || !*urls)
+		return NULL;
+	debuginfod_client *client = debuginfod_begin();
+	if (!client)
+		return NULL;
+	int fd = debuginfod_find_debuginfo(client, m->build_id,
+					   (int)m->build_id_len, &path);
+	if (fd < 0)
+		fd = debuginfod_find_executable(client, m->build_id,
+						(int)m->build_id_len, &path);
+	debuginfod_end(client);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	if (path && compare_build_id(path, m) == SAME_BUILD_ID)
+		return path;
+	free(path);
+	return NULL;
+}
+
+char *tm_module_file(const struct tm_module *m, bool *changed)
+{
+	enum build_id_match at_path = compare_build_id(m->path, m);
+	char *path;
+
+	*changed = false;
+	if (at_path == SAME_BUILD_ID ||
+	    (at_path != NO_FILE && m->build_id_len == 0))
+		return strdup(m->path);
+	if (m->build_id_len == 0)
+		return NULL;
+	if ((path = from_store(m, ".debug")) || (path = from_store(m, "")) ||
+	    (path = from_debuginfod(m)))
+		return path;
+	*changed = at_path == OTHER_BUILD_ID;
+	return NULL;
+}

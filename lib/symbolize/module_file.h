@@ -1,0 +1,20 @@
+// module_file.h: which file names the frames of a module a table records.
+#ifndef TM_SYMBOLIZE_MODULE_FILE_H
+#define TM_SYMBOLIZE_MODULE_FILE_H
+
+#include "tm/reader.h"
+
+#include <stdbool.h>
+
+// The file at @m's recorded path, when it still has the build-id the table
+// recorded for @m (or the table recorded none); else a file found by that
+// build-id: in the system's store of debug files
+// (/usr/lib/debug/.build-id/xx/yyyy.debug, where Debian's -dbgsym packages
+// and libc6-dbg put them), or from the debuginfod servers DEBUGINFOD_URLS
+// names.  A debug file stands in for the module itself: it holds the same
+// symbols and lines at the same addresses.  Returns a new path, or NULL
+// when no file has the build-id; *@changed then says whether a file is at
+// the path with another build-id (the module was rebuilt or replaced).
+char *tm_module_file(const struct tm_module *m, bool *changed);
+
+#endif // TM_SYMBOLIZE_MODULE_FILE_H
