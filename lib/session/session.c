@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct tm_session {
@@ -297,6 +298,20 @@ struct tm_error *tm_session_open_path(const char *path, const char *exe,
 	struct tm_decompressed decompressed;
 	char copy[64];
 	const char *at = path;
+	struct stat st;
+
+	// A pipe (`<(zstdcat core.zst)`) or a device cannot be read at
+	// random, as cores and tables are; nor can a FIFO be opened without
+	// waiting for a writer.
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return tm_error_create(
+			TM_ERR_IO,
+			"%s is %s, not a file: tm-core reads its sources at "
+			"random; save it to a file first",
+			path,
+			S_ISDIR(st.st_mode)    ? "a folder"
+			: S_ISFIFO(st.st_mode) ? "a pipe"
+					       : "a device");
 	struct tm_error *err = tm_decompress(path, &decompressed);
 
 	if (err)

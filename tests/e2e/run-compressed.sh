@@ -2,7 +2,8 @@
 # tm-core reads compressed cores and trace files as they are kept:
 # systemd-coredump writes zstd (lz4 or xz in older versions), and files
 # sent elsewhere are often gzipped.  Each gives what the file itself gives,
-# names its own path, and leaves nothing in $TMPDIR.  A file cut short or
+# names its own path, and leaves nothing in $TMPDIR.  (A pipe, such as
+# `<(zstdcat core.zst)`, is refused: the readers need to seek.)  A file cut short or
 # damaged is read as far as it goes, with one warning; a format tm-core
 # does not read, or no room to decompress into, is one clear error.
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -134,6 +135,17 @@ run noise status "$tmp/noise.gz"
 [ $status -eq 2 ] || fail "noise: status $status"
 grep -qx "tm-core: $tmp/noise.gz, decompressed, is not a core, a trace file or a snapshot (no trace table at its start)" \
 	"$tmp/noise.err" || fail "noise: $(cat "$tmp/noise.err")"
+
+# Not files: what cannot be read at random is refused at once (a FIFO
+# without a writer would otherwise block), whether compressed or not.
+mkfifo "$tmp/fifo"
+run fifo status "$tmp/fifo"
+[ $status -eq 2 ] || fail "fifo: status $status"
+grep -qx "tm-core: $tmp/fifo is a pipe, not a file: tm-core reads its sources at random; save it to a file first" \
+	"$tmp/fifo.err" || fail "fifo: $(cat "$tmp/fifo.err")"
+run folder status "$tmp/scratch"
+grep -qx "tm-core: $tmp/scratch is a folder, not a file: tm-core reads its sources at random; save it to a file first" \
+	"$tmp/folder.err" || fail "folder: $(cat "$tmp/folder.err")"
 
 # Nowhere to decompress into.
 TMPDIR=$tmp/missing
