@@ -143,52 +143,86 @@ static const char cut_short[] = "cut short";
 // that called it again would never end.
 static const char stuck[] = "the decompressor made no progress";
 
-// Whether the decoder's library is stuck: calls that neither consume nor
-// produce, a few in a row (one may be the end of a stream or a frame).
-static bool stalled(unsigned *idle, size_t consumed, size_t produced)
+// What one call of a format's library did.
+struct step {
+	size_t consumed, produced;
+	bool complete;	 // the data so far ends where a frame or stream does
+	const char *why; // the library's reason to stop, or NULL
+};
+
+// One call of a format's library over @state: decompress from @from (@n
+// bytes; @last if no more follow) into @to (@room bytes).
+typedef void step_fn(void *state, const unsigned char *from, size_t n,
+		     bool last, unsigned char *to, size_t room, struct step *r);
+
+// Whether the library is stuck: calls that neither consume nor produce, a
+// few in a row (one may end a stream or a frame).
+static bool stalled(unsigned *idle, const struct step *r)
 {
-	*idle = consumed || produced ? 0 : *idle + 1;
+	*idle = r->consumed || r->produced ? 0 : *idle + 1;
 	return *idle > 2;
 }
 
-static decode_fn decode_zstd, decode_xz, decode_lz4, decode_gzip;
+// Feed all of @in to @step, and what it produces to @s (a decode_fn's
+// work, for every format).
+static const char *run_steps(step_fn *step, void *state, struct input *in,
+			     struct sink *s)
+{
+	bool complete = false, full = false;
+	unsigned idle = 0;
+
+	while (input_fill(in)) {
+		size_t left = in->size - in->pos, room;
+		// All read, and nothing left inside the library: a full
+		// output buffer may have left some there.
+		if (!left && !full && complete)
+			return NULL;
+		unsigned char *to = sink_next(s, &room);
+		struct step r = { 0 };
+		step(state, in->buf + in->pos, left, in->end, to, room, &r);
+		in->pos += r.consumed;
+		full = r.produced == room;
+		if (!sink_commit(s, r.produced))
+			return NULL;
+		if (r.why)
+			return r.why;
+		// A call that had nothing to read and wrote nothing only
+		// found nothing pending; after a frame's end, zstd and lz4
+		// then expect the next frame, which is not a cut.
+		if (left || r.produced || r.complete)
+			complete = r.complete;
+		if (!left && !full)
+			return complete ? NULL : cut_short;
+		if (stalled(&idle, &r))
+			return stuck;
+	}
+	return NULL;
+}
+
+static void zstd_step(void *state, const unsigned char *from, size_t n,
+		      bool last, unsigned char *to, size_t room, struct step *r)
+{
+	ZSTD_inBuffer in = { from, n, 0 };
+	ZSTD_outBuffer out = { to, room, 0 };
+	size_t left = ZSTD_decompressStream(state, &out, &in);
+
+	r->consumed = in.pos;
+	r->produced = out.pos;
+	r->complete = left == 0;
+	if (ZSTD_isError(left))
+		r->why = ZSTD_getErrorName(left);
+}
 
 static const char *decode_zstd(struct input *in, struct sink *s)
 {
 	ZSTD_DCtx *z = ZSTD_createDCtx();
-	const char *why = NULL;
-	size_t left = 1; // 0 once the last frame was complete
-	bool full = false;
-	unsigned idle = 0;
 
 	if (!z) {
 		s->error = ENOMEM;
 		return NULL;
 	}
-	// A full output buffer may leave output inside zstd: call again
-	// until it does not fill.
-	while (input_fill(in) && (in->pos < in->size || full)) {
-		size_t room;
-		ZSTD_outBuffer out = { sink_next(s, &room), room, 0 };
-		ZSTD_inBuffer from = { in->buf, in->size, in->pos };
-		size_t before = in->pos;
-		left = ZSTD_decompressStream(z, &out, &from);
-		in->pos = from.pos;
-		full = out.pos == room;
-		if (!sink_commit(s, out.pos))
-			break;
-		if (ZSTD_isError(left)) {
-			why = ZSTD_getErrorName(left);
-			break;
-		}
-		if (stalled(&idle, in->pos - before, out.pos)) {
-			why = stuck;
-			break;
-		}
-	}
+	const char *why = run_steps(zstd_step, z, in, s);
 	ZSTD_freeDCtx(z);
-	if (!why && left != 0)
-		why = cut_short;
 	return why;
 }
 
@@ -210,118 +244,103 @@ static const char *lzma_reason(lzma_ret r)
 	}
 }
 
+static void xz_step(void *state, const unsigned char *from, size_t n, bool last,
+		    unsigned char *to, size_t room, struct step *r)
+{
+	lzma_stream *x = state;
+
+	x->next_in = from;
+	x->avail_in = n;
+	x->next_out = to;
+	x->avail_out = room;
+	// LZMA_FINISH once all the input was handed over.
+	lzma_ret ret = lzma_code(x, last ? LZMA_FINISH : LZMA_RUN);
+	r->consumed = n - x->avail_in;
+	r->produced = room - x->avail_out;
+	r->complete = ret == LZMA_STREAM_END;
+	if (ret != LZMA_OK && ret != LZMA_STREAM_END)
+		r->why = lzma_reason(ret);
+}
+
 static const char *decode_xz(struct input *in, struct sink *s)
 {
 	lzma_stream x = LZMA_STREAM_INIT;
-	// One file may hold several streams, as `cat a.xz b.xz` makes.
-	lzma_ret r = lzma_stream_decoder(&x, UINT64_MAX, LZMA_CONCATENATED);
-	const char *why = NULL;
 
-	if (r != LZMA_OK) {
+	// One file may hold several streams, as `cat a.xz b.xz` makes.
+	if (lzma_stream_decoder(&x, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
 		s->error = ENOMEM;
 		return NULL;
 	}
-	while (input_fill(in)) {
-		size_t room;
-		x.next_in = in->buf + in->pos;
-		x.avail_in = in->size - in->pos;
-		x.next_out = sink_next(s, &room);
-		x.avail_out = room;
-		// LZMA_FINISH once all the input was handed over.
-		r = lzma_code(&x, in->end ? LZMA_FINISH : LZMA_RUN);
-		in->pos = in->size - x.avail_in;
-		if (!sink_commit(s, room - x.avail_out) || r == LZMA_STREAM_END)
-			break;
-		if (r != LZMA_OK) {
-			why = lzma_reason(r);
-			break;
-		}
-	}
+	const char *why = run_steps(xz_step, &x, in, s);
 	lzma_end(&x);
 	return why;
+}
+
+static void lz4_step(void *state, const unsigned char *from, size_t n,
+		     bool last, unsigned char *to, size_t room, struct step *r)
+{
+	size_t consumed = n, produced = room;
+	size_t hint =
+		LZ4F_decompress(state, to, &produced, from, &consumed, NULL);
+
+	r->consumed = consumed;
+	r->produced = produced;
+	r->complete = hint == 0;
+	if (LZ4F_isError(hint))
+		r->why = LZ4F_getErrorName(hint);
 }
 
 static const char *decode_lz4(struct input *in, struct sink *s)
 {
 	LZ4F_dctx *d = NULL;
-	const char *why = NULL;
-	size_t hint = 1; // 0 once the last frame was complete
-	bool full = false;
-	unsigned idle = 0;
 
 	if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) {
 		s->error = ENOMEM;
 		return NULL;
 	}
-	while (input_fill(in) && (in->pos < in->size || full)) {
-		size_t room, consumed = in->size - in->pos;
-		unsigned char *to = sink_next(s, &room);
-		size_t produced = room;
-		hint = LZ4F_decompress(d, to, &produced, in->buf + in->pos,
-				       &consumed, NULL);
-		in->pos += consumed;
-		full = produced == room;
-		if (!sink_commit(s, produced))
-			break;
-		if (LZ4F_isError(hint)) {
-			why = LZ4F_getErrorName(hint);
-			break;
-		}
-		if (stalled(&idle, consumed, produced)) {
-			why = stuck;
-			break;
-		}
-	}
+	const char *why = run_steps(lz4_step, d, in, s);
 	LZ4F_freeDecompressionContext(d);
-	if (!why && hint != 0)
-		why = cut_short;
 	return why;
+}
+
+struct gzip {
+	z_stream z;
+	bool ended; // the last member read ended
+};
+
+static void gzip_step(void *state, const unsigned char *from, size_t n,
+		      bool last, unsigned char *to, size_t room, struct step *r)
+{
+	struct gzip *g = state;
+
+	// One file may hold several members, as `cat a.gz b.gz` makes.
+	if (g->ended && n)
+		inflateReset(&g->z);
+	g->z.next_in = (Bytef *)from;
+	g->z.avail_in = (uInt)n;
+	g->z.next_out = to;
+	g->z.avail_out = (uInt)room;
+	int ret = inflate(&g->z, Z_NO_FLUSH);
+	r->consumed = n - g->z.avail_in;
+	r->produced = room - g->z.avail_out;
+	g->ended = r->complete = ret == Z_STREAM_END;
+	if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_STREAM_ERROR)
+		r->why = "the data is corrupt";
+	else if (ret == Z_MEM_ERROR)
+		r->why = "out of memory";
 }
 
 static const char *decode_gzip(struct input *in, struct sink *s)
 {
-	z_stream z = { 0 };
-	const char *why = NULL;
-	int r = Z_OK;
-	bool full = false;
-	unsigned idle = 0;
+	struct gzip g = { 0 };
 
 	// 16 + MAX_WBITS: a gzip header and trailer around the deflate data.
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+	if (inflateInit2(&g.z, 16 + MAX_WBITS) != Z_OK) {
 		s->error = ENOMEM;
 		return NULL;
 	}
-	while (input_fill(in) && (in->pos < in->size || full)) {
-		size_t room;
-		// One file may hold several members, as `cat a.gz b.gz` makes.
-		if (r == Z_STREAM_END && !full)
-			inflateReset(&z);
-		z.next_in = in->buf + in->pos;
-		z.avail_in = (uInt)(in->size - in->pos);
-		z.next_out = sink_next(s, &room);
-		z.avail_out = (uInt)room;
-		size_t before = in->pos;
-		r = inflate(&z, Z_NO_FLUSH);
-		in->pos = in->size - z.avail_in;
-		full = z.avail_out == 0;
-		if (!sink_commit(s, room - z.avail_out))
-			break;
-		if (stalled(&idle, in->pos - before, room - z.avail_out)) {
-			why = stuck;
-			break;
-		}
-		if (r == Z_DATA_ERROR || r == Z_NEED_DICT) {
-			why = "the data is corrupt";
-			break;
-		}
-		if (r == Z_MEM_ERROR) {
-			s->error = ENOMEM;
-			break;
-		}
-	}
-	inflateEnd(&z);
-	if (!why && r != Z_STREAM_END)
-		why = cut_short;
+	const char *why = run_steps(gzip_step, &g, in, s);
+	inflateEnd(&g.z);
 	return why;
 }
 

@@ -164,6 +164,24 @@ static void test_each_format_whole(void **state)
 	}
 }
 
+// Data that ends just as the staging buffer fills (a whole number of MiB,
+// as trace files are) ends where it should: after a frame's end, zstd and
+// lz4 wait for the next frame, which is not a cut.
+static void test_each_format_whole_mebibytes(void **state)
+{
+	for (enum format f = 0; f < FORMATS; f++) {
+		size_t n;
+		unsigned char *packed = compress_as(f, payload, 3 * MIB, &n);
+		struct tm_decompressed d;
+
+		assert_tm_ok(tm_decompress(file_with(packed, n), &d));
+		assert_null(d.damage);
+		assert_copy_is(&d, payload, 3 * MIB);
+		tm_decompressed_release(&d);
+		free(packed);
+	}
+}
+
 // `cat a.zst b.zst`, and the same for the other formats, is one file.
 static void test_each_format_concatenated(void **state)
 {
@@ -295,6 +313,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_format_whole),
+		cmocka_unit_test(test_each_format_whole_mebibytes),
 		cmocka_unit_test(test_each_format_concatenated),
 		cmocka_unit_test(test_each_format_cut_short),
 		cmocka_unit_test(test_each_format_damaged),
