@@ -4,14 +4,13 @@
 
 #include "decompress.h"
 #include "error.h"
+#include "module_file.h"
 #include "source.h"
 #include "symbolizer.h"
 
 #include <elf.h>
-#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libelf.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,18 +101,16 @@ static struct tm_error *modules_with_exe(const struct tm_table *table,
 {
 	size_t n;
 	const struct tm_module *mods = tm_table_modules(table, &n);
-	const void *id = NULL;
-	ssize_t len = -1;
 
 	*ret = NULL;
 	*ret_path = NULL;
 	if (!exe)
 		return NULL;
-	int fd = open(exe, O_RDONLY | O_CLOEXEC);
-	elf_version(EV_CURRENT);
-	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
-	if (elf)
-		len = dwelf_elf_gnu_build_id(elf, &id);
+	uint8_t *id;
+	ssize_t len = tm_file_build_id(exe, &id);
+	if (len < 0)
+		return tm_error_errno(TM_ERR_USAGE, errno, NULL,
+				      "--exe %s: cannot open it", exe);
 	// Modules are reported by absolute path; libdwfl copies it.
 	char *path = realpath(exe, NULL);
 	struct tm_module *copy = malloc((n ? n : 1) * sizeof(*copy));
@@ -126,15 +123,11 @@ static struct tm_error *modules_with_exe(const struct tm_table *table,
 			matched++;
 		}
 	}
-	elf_end(elf);
-	if (fd >= 0)
-		close(fd);
+	free(id);
 	if (!copy || !path) {
 		free(copy);
 		free(path);
-		return fd < 0 ? tm_error_errno(TM_ERR_USAGE, errno, NULL,
-					       "--exe %s: cannot open it", exe)
-			      : &tm_enomem;
+		return &tm_enomem;
 	}
 	if (!matched) {
 		free(copy);

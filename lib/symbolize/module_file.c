@@ -14,28 +14,47 @@
 // Where Debian installs debug files by build-id (libdwfl's default too).
 #define DEBUG_FILE_STORE "/usr/lib/debug/.build-id"
 
+ssize_t tm_file_build_id(const char *path, uint8_t **ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = -1;
+
+	*ret = NULL;
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *id = NULL;
+	if (elf) {
+		len = dwelf_elf_gnu_build_id(elf, &id);
+		if (len < 0)
+			len = 0;
+		if (len > 0 && (*ret = malloc((size_t)len)))
+			memcpy(*ret, id, (size_t)len);
+		else if (len > 0)
+			len = -1;
+	}
+	elf_end(elf);
+	close(fd);
+	return len;
+}
+
 enum build_id_match { NO_FILE, SAME_BUILD_ID, OTHER_BUILD_ID };
 
 // Whether the ELF file at @path has @m's build-id.
 static enum build_id_match compare_build_id(const char *path,
 					    const struct tm_module *m)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NO_FILE;
-	elf_version(EV_CURRENT);
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	const void *id = NULL;
-	ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+	uint8_t *id;
+	ssize_t len = tm_file_build_id(path, &id);
 	enum build_id_match match =
-		!elf ? NO_FILE
-		: len == (ssize_t)m->build_id_len &&
+		len < 0 ? NO_FILE
+		: (size_t)len == m->build_id_len &&
 				memcmp(id, m->build_id, m->build_id_len) == 0
 			? SAME_BUILD_ID
 			: OTHER_BUILD_ID;
-	elf_end(elf);
-	close(fd);
+
+	free(id);
 	return match;
 }
 

@@ -5,6 +5,13 @@
 #include "tm/reader.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+// The GNU build-id of the ELF file at @path: its length, with *@ret a
+// copy to free; 0 if it has none; -1 if it cannot be opened or is not
+// ELF (*@ret NULL then).
+ssize_t tm_file_build_id(const char *path, uint8_t **ret);
 
 // The file at @m's recorded path, when it still has the build-id the table
 // recorded for @m (or the table recorded none); else a file found by that
