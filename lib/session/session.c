@@ -155,15 +155,11 @@ static struct tm_error *finish(struct tm_session *s, const char *exe)
 		s->src->substitute = NULL;
 	if (!s->table && (err = tm_table_decode(s->src, s->base, &s->table)))
 		return err;
-	if (s->sym) {
-		size_t n;
-		const struct tm_module *mods = tm_table_modules(s->table, &n);
-		tm_symbolizer_use_modules(s->sym, mods, n);
-	} else {
+	size_t n;
+	const struct tm_module *mods = tm_table_modules(s->table, &n);
+	if (!s->sym) {
 		struct tm_module *copy;
 		char *path;
-		size_t n;
-		const struct tm_module *mods = tm_table_modules(s->table, &n);
 		if ((err = modules_with_exe(s->table, exe, &copy, &path)))
 			return err;
 		err = tm_symbolizer_create_modules(copy ? copy : mods, n,
@@ -173,6 +169,7 @@ static struct tm_error *finish(struct tm_session *s, const char *exe)
 		if (err)
 			return err;
 	}
+	tm_symbolizer_use_modules(s->sym, mods, n);
 	return tm_snapshot_from_table(s->table, s->sym, &s->snapshot);
 }
 

@@ -11,10 +11,6 @@
 struct callback_symbolizer {
 	tm_symbolize_fn fn;
 	void *arg;
-	// The table's module map: modules are named as the traced process
-	// saw them, whatever path the debugger found the file under.
-	const struct tm_module *modules;
-	size_t module_count;
 };
 
 // Where the callback's frames go while one pc is resolved.
@@ -42,12 +38,11 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 {
 	struct callback_symbolizer *cb = sym->impl;
 	uint64_t address = pc ? pc - 1 : 0;
-	struct tm_frame_sink sink = { pc, NULL, frames, 0 };
+	// Modules are named as the traced process saw them, whatever path
+	// the debugger found the file under.
+	struct tm_frame_sink sink = { pc, tm_symbolizer_module_at(sym, address),
+				      frames, 0 };
 
-	for (size_t i = 0; i < cb->module_count; i++)
-		if (address >= cb->modules[i].start &&
-		    address < cb->modules[i].end)
-			sink.module = cb->modules[i].path;
 	cb->fn(address, &sink, cb->arg);
 	if (sink.count == 0)
 		frames[sink.count++] =
@@ -68,19 +63,9 @@ static void release(void *impl)
 	free(impl);
 }
 
-static void use_modules(void *impl, const struct tm_module *modules,
-			size_t count)
-{
-	struct callback_symbolizer *cb = impl;
-
-	cb->modules = modules;
-	cb->module_count = count;
-}
-
 static const struct tm_symbolizer_backend callback_backend = {
 	.resolve = resolve,
 	.release = release,
-	.use_modules = use_modules,
 };
 
 struct tm_error *tm_symbolizer_create_callback(tm_symbolize_fn fn, void *arg,

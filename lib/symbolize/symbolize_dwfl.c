@@ -18,10 +18,6 @@ struct dwfl_symbolizer {
 	// Reported modules whose build-id differs from the table's record.
 	Dwfl_Module **mismatched;
 	size_t mismatch_count;
-	// Every module the table records, to name the module of a frame
-	// whose file is nowhere to be found.
-	struct tm_module *recorded;
-	size_t recorded_count;
 };
 
 static char *debuginfo_path;
@@ -50,39 +46,7 @@ static void release(void *impl)
 		dwfl_end(d->dwfl);
 	}
 	free(d->mismatched);
-	for (size_t i = 0; i < d->recorded_count; i++)
-		free((char *)d->recorded[i].path);
-	free(d->recorded);
 	free(d);
-}
-
-// Keep the address ranges and paths of @modules.
-static bool record_modules(struct dwfl_symbolizer *d,
-			   const struct tm_module *modules, size_t count)
-{
-	d->recorded = calloc(count ? count : 1, sizeof(*d->recorded));
-	if (!d->recorded)
-		return false;
-	for (size_t i = 0; i < count; i++) {
-		d->recorded[i] = (struct tm_module){
-			.start = modules[i].start,
-			.end = modules[i].end,
-			.path = strdup(modules[i].path),
-		};
-		d->recorded_count++;
-		if (!d->recorded[i].path)
-			return false;
-	}
-	return true;
-}
-
-// The path the table records for the module holding @at, or NULL.
-static const char *recorded_module(const struct dwfl_symbolizer *d, uint64_t at)
-{
-	for (size_t i = 0; i < d->recorded_count; i++)
-		if (at >= d->recorded[i].start && at < d->recorded[i].end)
-			return d->recorded[i].path;
-	return NULL;
 }
 
 static void resolve(struct tm_symbolizer *sym, uint64_t pc,
@@ -106,7 +70,7 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		return &tm_enomem;
 	d->dwfl = dwfl_begin(&callbacks);
 	d->mismatched = calloc(count ? count : 1, sizeof(*d->mismatched));
-	if (!d->dwfl || !d->mismatched || !record_modules(d, modules, count)) {
+	if (!d->dwfl || !d->mismatched) {
 		err = d->dwfl ? &tm_enomem
 			      : tm_error_create(TM_ERR_NOMEM, "libdwfl: %s",
 						dwfl_errmsg(-1));
@@ -290,8 +254,9 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		if (is_mismatched(d, mod))
 			mod = NULL;
 	}
+	// Found nowhere: the module is still known from the table.
 	if (!module)
-		module = recorded_module(d, at);
+		module = tm_symbolizer_module_at(sym, at);
 	Dwarf_Die *cu = NULL;
 	if (mod) {
 		symbol = dwfl_module_addrname(mod, at);

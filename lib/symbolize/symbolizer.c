@@ -70,8 +70,18 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
 			       const struct tm_module *modules, size_t count)
 {
-	if (sym->backend->use_modules)
-		sym->backend->use_modules(sym->impl, modules, count);
+	sym->modules = modules;
+	sym->module_count = count;
+}
+
+const char *tm_symbolizer_module_at(const struct tm_symbolizer *sym,
+				    uint64_t address)
+{
+	for (size_t i = 0; i < sym->module_count; i++)
+		if (address >= sym->modules[i].start &&
+		    address < sym->modules[i].end)
+			return sym->modules[i].path;
+	return NULL;
 }
 
 size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,

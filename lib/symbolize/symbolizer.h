@@ -20,9 +20,6 @@ struct tm_symbolizer_backend {
 			struct tm_frame_info *frames, size_t *count,
 			struct tm_frame_info *outer);
 	void (*release)(void *impl);
-	// Optional: the modules the table records, for names of modules.
-	void (*use_modules)(void *impl, const struct tm_module *modules,
-			    size_t count);
 };
 
 struct cached;
@@ -33,6 +30,9 @@ struct tm_symbolizer {
 	// Modules whose file has another build-id than the table recorded.
 	size_t mismatch_count;
 	char *first_mismatch;
+	// The table's module map (tm_symbolizer_use_modules).
+	const struct tm_module *modules;
+	size_t module_count;
 	// pc + 1 -> struct cached * (hashmap keys are nonzero).  Entries are
 	// allocated one by one, so what lookups return stays put.
 	struct tm_hashmap cache;
@@ -52,9 +52,14 @@ struct tm_frame_info tm_frame_make(uint64_t pc, const char *file, int line,
 				   const char *comp_dir);
 void tm_frame_release(struct tm_frame_info *f);
 
-// Name modules as @modules (a table's module map, borrowed until the
-// symbolizer is destroyed) does, where the backend lets it.
+// The table's module map (@modules, borrowed until the symbolizer is
+// destroyed): a frame's module is named as the traced process loaded it,
+// whatever file named the frame, and a frame that no file names keeps its
+// module's path.
 void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
 			       const struct tm_module *modules, size_t count);
+// The path the module map gives for @address, or NULL.
+const char *tm_symbolizer_module_at(const struct tm_symbolizer *sym,
+				    uint64_t address);
 
 #endif // TM_SYMBOLIZE_SYMBOLIZER_H
