@@ -136,6 +136,13 @@ run noise status "$tmp/noise.gz"
 grep -qx "tm-core: $tmp/noise.gz, decompressed, is not a core, a trace file or a snapshot (no trace table at its start)" \
 	"$tmp/noise.err" || fail "noise: $(cat "$tmp/noise.err")"
 
+# The readers' own messages name the file given, not the copy they read.
+head -c 64 "$tmp/core" | gzip -c >"$tmp/header.gz"
+run header status "$tmp/header.gz"
+[ $status -eq 2 ] || fail "header only: status $status"
+grep -qx "tm-core: $tmp/header.gz: cannot read its program headers: invalid data" \
+	"$tmp/header.err" || fail "header only: $(cat "$tmp/header.err")"
+
 # Not files: what cannot be read at random is refused at once (a FIFO
 # without a writer would otherwise block), whether compressed or not.
 mkfifo "$tmp/fifo"
