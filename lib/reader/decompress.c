@@ -372,15 +372,6 @@ static const struct format *format_of(const unsigned char *head, size_t n)
 	return NULL;
 }
 
-const char *tm_compression_of(const unsigned char *head, size_t n,
-			      bool *supported)
-{
-	const struct format *f = format_of(head, n);
-
-	*supported = f && f->decode;
-	return f ? f->name : NULL;
-}
-
 // An unnamed file in $TMPDIR (else /tmp), named there as *@dir.
 static int temporary_file(const char **dir)
 {

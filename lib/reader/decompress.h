@@ -21,11 +21,6 @@ struct tm_decompressed {
 	char *damage;
 };
 
-// The compression format whose magic @head (@n bytes of a file's start)
-// begins with, or NULL; *@supported says whether it can be decompressed.
-const char *tm_compression_of(const unsigned char *head, size_t n,
-			      bool *supported);
-
 // Decompress @path, if it is compressed, into an unnamed temporary file
 // in $TMPDIR (else /tmp), whose zero pages are left as holes.  An
 // uncompressed file gives fd -1.  Fails for a format that cannot be read,

@@ -144,11 +144,7 @@ static void test_each_format_whole(void **state)
 		unsigned char *packed =
 			compress_as(f, payload, PAYLOAD_SIZE, &n);
 		struct tm_decompressed d;
-		bool supported;
 
-		assert_string_equal(tm_compression_of(packed, n, &supported),
-				    names[f]);
-		assert_true(supported);
 		assert_tm_ok(tm_decompress(file_with(packed, n), &d));
 		assert_string_equal(d.format, names[f]);
 		assert_null(d.damage);
@@ -277,10 +273,7 @@ static void test_nothing_decompressed(void **state)
 static void test_plain_file_untouched(void **state)
 {
 	struct tm_decompressed d;
-	bool supported;
 
-	assert_null(tm_compression_of(payload, MIB, &supported));
-	assert_false(supported);
 	assert_tm_ok(tm_decompress(file_with(payload, MIB), &d));
 	assert_int_equal(d.fd, -1);
 	assert_null(d.format);
