@@ -20,6 +20,12 @@ int cmd_diff(int argc, char **argv)
 				"a file and --pid PID\n");
 		return EXIT_USAGE;
 	}
+	if (opt.source_count == 2 && !strcmp(opt.sources[0], "-") &&
+	    !strcmp(opt.sources[1], "-")) {
+		fprintf(stderr, "tm-core diff: standard input (-) can be only "
+				"one of OLD and NEW\n");
+		return EXIT_USAGE;
+	}
 	struct opened old, now;
 	struct tm_snapshot *old_view = NULL, *now_view = NULL;
 	struct tm_statistic_diff *diffs = NULL;

@@ -10,8 +10,9 @@ static void usage(FILE *out)
 	fputs("usage: tm-core COMMAND SOURCE [OPTIONS]\n"
 	      "\n"
 	      "SOURCE is a core dump, a trace file (TRACEMALLOC_FILE), a\n"
-	      "snapshot, or --pid PID for a live process.  Files compressed\n"
-	      "with zstd, lz4, xz or gzip are decompressed into $TMPDIR.\n"
+	      "snapshot, or --pid PID for a live process; - is standard\n"
+	      "input.  Files compressed with zstd, lz4, xz or gzip, and\n"
+	      "what comes through a pipe, are copied into $TMPDIR first.\n"
 	      "\n"
 	      "commands:\n"
 	      "  status SOURCE [--json]\n"
@@ -53,6 +54,7 @@ void json_source(struct json *j, const struct opened *o)
 	const char *compression = tm_session_compression(o->session, &damage);
 	json_string(j, "compression", compression);
 	json_string(j, "compression_damage", damage);
+	json_bool(j, "piped", tm_session_piped(o->session));
 	json_end_object(j);
 	json_begin_object(j, "table");
 	json_uint(j, "layout_major", info->version_major);

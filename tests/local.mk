@@ -250,6 +250,7 @@ E2E_TESTS = \
 	tests/e2e/run-tm-core.sh \
 	tests/e2e/run-debuginfo.sh tests/e2e/run-debuginfod.sh \
 	tests/e2e/run-cores.sh tests/e2e/run-compressed.sh \
+	tests/e2e/run-core-handler.sh \
 	tests/e2e/run-gdb.sh \
 	tests/e2e/run-lldb.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh

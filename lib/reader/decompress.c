@@ -1,6 +1,7 @@
-// decompress.c: whole-file decompression of sources (decompress.h).  One
-// decoder per format, each reading the file a chunk at a time and handing
-// what it produces to a sink that writes it, pages of zeros left as holes.
+// decompress.c: whole-file decompression of sources, and copies of piped
+// ones (decompress.h).  One decoder per format, each reading the input a
+// chunk at a time and handing what it produces to a sink that writes it,
+// pages of zeros left as holes.
 #include "decompress.h"
 
 #include "error.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -344,6 +346,22 @@ static const char *decode_gzip(struct input *in, struct sink *s)
 	return why;
 }
 
+// Piped data that is not compressed is copied as it is.
+static void copy_step(void *state, const unsigned char *from, size_t n,
+		      bool last, unsigned char *to, size_t room, struct step *r)
+{
+	(void)state;
+	(void)last;
+	r->consumed = r->produced = n < room ? n : room;
+	memcpy(to, from, r->produced);
+	r->complete = true; // plain data may end anywhere
+}
+
+static const char *decode_copy(struct input *in, struct sink *s)
+{
+	return run_steps(copy_step, NULL, in, s);
+}
+
 struct format {
 	const char *name;
 	const char *magic;
@@ -362,6 +380,9 @@ static const struct format formats[] = {
 	{ "gzip", "\x1f\x8b", 2, decode_gzip, "gzip -d" },
 	{ "bzip2", "BZh", 3, NULL, "bzip2 -d" },
 };
+
+static const struct format plain = { NULL, "", 0, decode_copy,
+				     "save it to a file first" };
 
 static const struct format *format_of(const unsigned char *head, size_t n)
 {
@@ -394,98 +415,151 @@ static int temporary_file(const char **dir)
 	return fd;
 }
 
-// Run @f's decoder from @in_fd into a new temporary file; fill @ret.
-static struct tm_error *decompress_into_file(const char *path,
-					     const struct format *f, int in_fd,
+// What @f's data is called in messages: "zstd-compressed", or "piped".
+static const char *what(const struct format *f, char *buf, size_t size)
+{
+	if (!f->name)
+		return "piped";
+	snprintf(buf, size, "%s-compressed", f->name);
+	return buf;
+}
+
+// The damage note for data that ended early (@why) after @size bytes.
+static char *damage_note(const char *name, const struct format *f,
+			 const char *why, uint64_t size)
+{
+	size_t n = strlen(name) + strlen(why) + 200;
+	char *note = malloc(n);
+
+	if (note && why == cut_short)
+		snprintf(note, n,
+			 "%s: its %s data is cut short; the %llu bytes it "
+			 "holds are read as a file cut short there",
+			 name, f->name, (unsigned long long)size);
+	else if (note)
+		snprintf(note, n,
+			 "%s: its %s data is damaged (%s); the %llu bytes "
+			 "decompressed are read as a file cut short there, and "
+			 "those nearest the damage may be wrong",
+			 name, f->name, why, (unsigned long long)size);
+	return note;
+}
+
+// Run @f's decoder over @in into a new temporary file; fill @ret.
+static struct tm_error *decompress_into_file(const char *name,
+					     const struct format *f,
+					     struct input *in,
 					     struct tm_decompressed *ret)
 {
 	const char *dir;
+	char kind[32];
 	int out_fd = temporary_file(&dir);
 
 	if (out_fd < 0)
 		return tm_error_create(
 			TM_ERR_IO,
-			"%s is %s-compressed, and tm-core cannot "
-			"make a file in %s to decompress it "
-			"into: %s; set TMPDIR to a folder it may "
-			"write",
-			path, f->name, dir, strerror(errno));
-	struct input in = { .fd = in_fd, .buf = malloc(CHUNK) };
+			"%s is %s, and tm-core cannot make a file in %s to "
+			"%s it into: %s; set TMPDIR to a folder it may write",
+			name, what(f, kind, sizeof(kind)), dir,
+			f->name ? "decompress" : "copy", strerror(errno));
 	struct sink s = { .fd = out_fd, .buf = malloc(CHUNK) };
 	const char *why = NULL;
 	struct tm_error *err = NULL;
-	if (!in.buf || !s.buf)
+	if (!s.buf)
 		s.error = ENOMEM;
 	else
-		why = f->decode(&in, &s);
+		why = f->decode(in, &s);
 	bool written = sink_finish(&s);
-	if (in.error)
-		err = tm_error_errno(TM_ERR_IO, in.error, path, "cannot read");
+	if (in->error)
+		err = tm_error_errno(TM_ERR_IO, in->error, name, "cannot read");
 	else if (!written && s.error == ENOMEM)
 		err = &tm_enomem;
 	else if (!written)
 		err = tm_error_create(
 			TM_ERR_IO,
-			"cannot decompress %s into %s: %s after "
-			"%llu bytes; set TMPDIR to a folder with "
-			"more room, or decompress it yourself (%s)",
-			path, dir, strerror(s.error),
-			(unsigned long long)s.flushed, f->by_hand);
+			"cannot %s %s into %s: %s after %llu bytes; set TMPDIR "
+			"to a folder with more room, or %s%s%s",
+			f->name ? "decompress" : "copy", name, dir,
+			strerror(s.error), (unsigned long long)s.flushed,
+			f->name ? "decompress it yourself (" : "", f->by_hand,
+			f->name ? ")" : "");
 	else if (why && s.flushed == 0)
 		err = tm_error_create(TM_ERR_NO_TABLE,
 				      "%s: nothing could be decompressed from "
 				      "its %s data (%s)",
-				      path, f->name, why);
-	free(in.buf);
+				      name, f->name, why);
+	else if (!f->name && s.flushed == 0)
+		err = tm_error_create(TM_ERR_NO_TABLE,
+				      "%s: nothing came through the pipe; give "
+				      "tm-core a core, a trace file or a "
+				      "snapshot there",
+				      name);
 	free(s.buf);
 	if (err) {
 		close(out_fd);
 		return err;
 	}
-	if (why) {
-		size_t n = strlen(path) + strlen(why) + 200;
-		ret->damage = malloc(n);
-		if (ret->damage && why == cut_short)
-			snprintf(ret->damage, n,
-				 "%s: its %s data is cut short; the %llu "
-				 "bytes it holds are read as a file cut short "
-				 "there",
-				 path, f->name, (unsigned long long)s.flushed);
-		else if (ret->damage)
-			snprintf(ret->damage, n,
-				 "%s: its %s data is damaged (%s); the %llu "
-				 "bytes decompressed are read as a file cut "
-				 "short there, and those nearest the damage "
-				 "may be wrong",
-				 path, f->name, why,
-				 (unsigned long long)s.flushed);
-	}
+	if (why)
+		ret->damage = damage_note(name, f, why, s.flushed);
 	ret->fd = out_fd;
 	ret->format = f->name;
 	ret->size = s.flushed;
 	return NULL;
 }
 
-struct tm_error *tm_decompress(const char *path, struct tm_decompressed *ret)
+// Read the first @n bytes of @in into its buffer, as a decoder will then
+// find them: a pipe cannot be read from its start again.  False on a read
+// error.
+static bool read_head(struct input *in, size_t n)
 {
-	unsigned char head[8];
+	while (in->size < n && !in->end) {
+		ssize_t got = read(in->fd, in->buf + in->size, n - in->size);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			in->error = errno;
+			return false;
+		}
+		in->end = got == 0;
+		in->size += (size_t)got;
+	}
+	return true;
+}
+
+struct tm_error *tm_decompress(const char *path, const char *name,
+			       struct tm_decompressed *ret)
+{
+	struct input in = { .buf = malloc(CHUNK) };
 	struct tm_error *err = NULL;
+	struct stat st;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->fd = -1;
-	int in_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (in_fd < 0)
+	if (!in.buf)
+		return &tm_enomem;
+	in.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in.fd < 0) {
+		free(in.buf);
 		return NULL; // opening it to read it will say why not
-	ssize_t n = pread(in_fd, head, sizeof(head), 0);
-	const struct format *f = format_of(head, n > 0 ? (size_t)n : 0);
-	if (f && !f->decode)
+	}
+	ret->piped = fstat(in.fd, &st) == 0 && !S_ISREG(st.st_mode);
+	if (ret->piped)
+		read_head(&in, 8);
+	ssize_t n = ret->piped ? (ssize_t)in.size : pread(in.fd, in.buf, 8, 0);
+	const struct format *f = format_of(in.buf, n > 0 ? (size_t)n : 0);
+	if (!ret->piped)
+		in.size = 0; // read from the start, in the decoder
+	if (in.error)
+		err = tm_error_errno(TM_ERR_IO, in.error, name, "cannot read");
+	else if (f && !f->decode)
 		err = tm_error_create(TM_ERR_NO_TABLE,
 				      "%s is %s-compressed, which tm-core does "
 				      "not read: decompress it first (%s)",
-				      path, f->name, f->by_hand);
-	else if (f)
-		err = decompress_into_file(path, f, in_fd, ret);
-	close(in_fd);
+				      name, f->name, f->by_hand);
+	else if (f || ret->piped)
+		err = decompress_into_file(name, f ? f : &plain, &in, ret);
+	close(in.fd);
+	free(in.buf);
 	return err;
 }
 

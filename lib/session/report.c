@@ -133,8 +133,10 @@ void tm_report_status(FILE *out, const struct tm_session *s)
 
 	tm_table_traces(table, &traces);
 	const char *compression = tm_session_compression(s, NULL);
-	fprintf(out, "source: %s %s%s%s\n", tm_session_kind(s),
-		tm_session_name(s), compression ? ", decompressed from " : "",
+	fprintf(out, "source: %s %s%s%s%s\n", tm_session_kind(s),
+		tm_session_name(s),
+		tm_session_piped(s) ? ", read from a pipe" : "",
+		compression ? ", decompressed from " : "",
 		compression ? compression : "");
 	fprintf(out,
 		"table: layout %u.%u, written by %s for pid %u, %s, "

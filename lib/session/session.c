@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// What tm-core opens for the SOURCE "-".
+#define STDIN_PATH "/dev/stdin"
+
 struct tm_session {
 	char kind[32];
 	char name[4096];
@@ -26,7 +29,7 @@ struct tm_session {
 	struct tm_table *table;
 	struct tm_symbolizer *sym;
 	struct tm_snapshot *snapshot;
-	// A compressed file's decompressed copy, which the readers open.
+	// A compressed or piped file's copy, which the readers open.
 	struct tm_decompressed decompressed;
 };
 
@@ -282,28 +285,41 @@ static struct tm_error *open_file(struct tm_session **ret, const char *path,
 	return done(s, err, ret);
 }
 
+// Why @path, which names no regular file, cannot be read, or NULL if it
+// can: a pipe is copied to a file first, but a folder, a terminal or a
+// device (`/dev/zero` never ends) cannot be.
+static struct tm_error *unreadable_kind(const char *path, const char *shown)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || S_ISREG(st.st_mode) ||
+	    S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return NULL; // opening it will say why not, if it cannot be
+	if (S_ISCHR(st.st_mode) && !strcmp(path, STDIN_PATH) && isatty(0))
+		return tm_error_create(TM_ERR_IO,
+				       "standard input is a terminal: pipe a "
+				       "core, a trace file or a snapshot into "
+				       "tm-core, or give its path");
+	return tm_error_create(TM_ERR_IO,
+			       "%s is %s, not a file: give tm-core a core, a "
+			       "trace file or a snapshot, or pipe one into it",
+			       shown,
+			       S_ISDIR(st.st_mode) ? "a folder" : "a device");
+}
+
 struct tm_error *tm_session_open_path(const char *path, const char *exe,
 				      struct tm_session **ret)
 {
 	struct tm_decompressed decompressed;
 	char copy[64];
-	const char *at = path;
-	struct stat st;
+	// "-" is standard input, as for most tools.
+	bool from_stdin = !strcmp(path, "-");
+	const char *shown = from_stdin ? "standard input" : path;
+	const char *at = from_stdin ? STDIN_PATH : path;
+	struct tm_error *err = unreadable_kind(at, shown);
 
-	// A pipe (`<(zstdcat core.zst)`) or a device cannot be read at
-	// random, as cores and tables are; nor can a FIFO be opened without
-	// waiting for a writer.
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return tm_error_create(
-			TM_ERR_IO,
-			"%s is %s, not a file: tm-core reads its sources at "
-			"random; save it to a file first",
-			path,
-			S_ISDIR(st.st_mode)    ? "a folder"
-			: S_ISFIFO(st.st_mode) ? "a pipe"
-					       : "a device");
-	struct tm_error *err = tm_decompress(path, &decompressed);
-
+	if (!err)
+		err = tm_decompress(at, shown, &decompressed);
 	if (err)
 		return err;
 	// The readers open files by name: the copy by its descriptor's.
@@ -312,9 +328,9 @@ struct tm_error *tm_session_open_path(const char *path, const char *exe,
 			 decompressed.fd);
 		at = copy;
 	}
-	err = open_file(ret, path, at, exe, &decompressed);
+	err = open_file(ret, shown, at, exe, &decompressed);
 	tm_decompressed_release(&decompressed);
-	return named(err, at, path);
+	return named(err, at, shown);
 }
 
 struct tm_error *tm_session_open_pid(int pid, const char *exe,
@@ -398,6 +414,11 @@ const char *tm_session_compression(const struct tm_session *s,
 	if (damage)
 		*damage = s->decompressed.damage;
 	return s->decompressed.format;
+}
+
+bool tm_session_piped(const struct tm_session *s)
+{
+	return s->decompressed.piped;
 }
 
 const char *tm_session_located_by(const struct tm_session *s)

@@ -78,3 +78,11 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# The kernel's core_pattern is the whole machine's.  Tests that take a core
+# from the kernel hold this lock shared (kernel_cores); the test that points
+# the pattern at a handler for a moment holds it alone (kernel_cores -x).
+kernel_cores() {
+	exec 8>/tmp/tm-tests-core-pattern.lock
+	flock "${1:--s}" -w 900 8 || fail "core_pattern lock: held for 15 min"
+}

@@ -2,10 +2,11 @@
 # tm-core reads compressed cores and trace files as they are kept:
 # systemd-coredump writes zstd (lz4 or xz in older versions), and files
 # sent elsewhere are often gzipped.  Each gives what the file itself gives,
-# names its own path, and leaves nothing in $TMPDIR.  (A pipe, such as
-# `<(zstdcat core.zst)`, is refused: the readers need to seek.)  A file cut short or
-# damaged is read as far as it goes, with one warning; a format tm-core
-# does not read, or no room to decompress into, is one clear error.
+# names its own path, and leaves nothing in $TMPDIR.  A core piped in
+# (`-`, a FIFO, `<(zstdcat core.zst)`), compressed or not, is copied and
+# read the same way.  A file cut short or damaged is read as far as it
+# goes, with one warning; a format tm-core does not read, or no room to
+# decompress into, is one clear error.
 . "$top_srcdir/tests/e2e/lib.sh"
 
 core=$top_builddir/analyzer/tm-core
@@ -41,6 +42,17 @@ run() {
 	status=0
 	timeout 120 "$core" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" ||
 		status=$?
+}
+
+# piped NAME PRODUCER ARGS...: as run, with the output of the shell
+# command PRODUCER piped into tm-core.
+piped() {
+	name=$1
+	producer=$2
+	shift 2
+	status=0
+	sh -c "$producer" | timeout 120 "$core" "$@" >"$tmp/$name.out" \
+		2>"$tmp/$name.err" || status=$?
 }
 
 run plain analyze "$tmp/core" --top 3
@@ -143,16 +155,72 @@ run header status "$tmp/header.gz"
 grep -qx "tm-core: $tmp/header.gz: cannot read its program headers: invalid data" \
 	"$tmp/header.err" || fail "header only: $(cat "$tmp/header.err")"
 
-# Not files: what cannot be read at random is refused at once (a FIFO
-# without a writer would otherwise block), whether compressed or not.
+# Piped in: standard input, a FIFO, a process substitution; plain or
+# compressed, each gives what the file gives.
+piped pipe "cat $tmp/core" analyze - --top 3
+cmp -s "$tmp/plain.out" "$tmp/pipe.out" ||
+	fail "a piped core: $(cat "$tmp/pipe.out" "$tmp/pipe.err")"
+piped pipe-tb "zstd -q -c $tmp/core" traceback - "$block"
+cmp -s "$tmp/plain-tb.out" "$tmp/pipe-tb.out" ||
+	fail "a piped zstd core: $(cat "$tmp/pipe-tb.out" "$tmp/pipe-tb.err")"
+run redirected status - <"$tmp/core.gz"
+grep -qx "source: core standard input, decompressed from gzip" \
+	"$tmp/redirected.out" ||
+	fail "stdin from a file: $(cat "$tmp/redirected.out" "$tmp/redirected.err")"
+piped pipe-json "cat $tmp/core.xz" status - --json
+"$PYTHON" - "$tmp/plain-json.out" "$tmp/pipe-json.out" <<'EOF' ||
+import json, sys
+plain, piped = (json.load(open(p)) for p in sys.argv[1:3])
+assert plain["source"]["piped"] is False, plain["source"]
+assert piped["source"] == dict(plain["source"], name="standard input",
+                               compression="xz", piped=True), piped["source"]
+del plain["source"], piped["source"]
+assert plain == piped, (plain, piped)
+EOF
+	fail "piped JSON: $(cat "$tmp/pipe-json.out")"
 mkfifo "$tmp/fifo"
+lz4 -q -c "$tmp/core" >"$tmp/fifo" &
 run fifo status "$tmp/fifo"
-[ $status -eq 2 ] || fail "fifo: status $status"
-grep -qx "tm-core: $tmp/fifo is a pipe, not a file: tm-core reads its sources at random; save it to a file first" \
-	"$tmp/fifo.err" || fail "fifo: $(cat "$tmp/fifo.err")"
+wait $!
+grep -qx "source: core $tmp/fifo, read from a pipe, decompressed from lz4" \
+	"$tmp/fifo.out" || fail "FIFO: $(cat "$tmp/fifo.out" "$tmp/fifo.err")"
+cat "$tmp/trace" >"$tmp/fifo" &
+run subst analyze /dev/fd/3 --top 3 3<"$tmp/fifo"
+wait $!
+cmp -s "$tmp/trace.out" "$tmp/subst.out" ||
+	fail "/dev/fd/3: $(cat "$tmp/subst.out" "$tmp/subst.err")"
+piped pipe-diff "cat $tmp/trace.gz" diff - "$tmp/trace.xz" --json
+"$PYTHON" - "$tmp/pipe-diff.out" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["old"]["source"]["piped"] and not d["new"]["source"]["piped"], d
+assert d["statistics"] and all(s["size_diff"] == 0 for s in d["statistics"])
+EOF
+	fail "diff - NEW: $(cat "$tmp/pipe-diff.out" "$tmp/pipe-diff.err")"
+run both-stdin diff - - </dev/null
+[ $status -eq 1 ] || fail "diff - -: status $status"
+grep -qx "tm-core diff: standard input (-) can be only one of OLD and NEW" \
+	"$tmp/both-stdin.err" || fail "diff - -: $(cat "$tmp/both-stdin.err")"
+piped empty true status -
+[ $status -eq 2 ] || fail "empty pipe: status $status"
+grep -qx "tm-core: standard input: nothing came through the pipe; give tm-core a core, a trace file or a snapshot there" \
+	"$tmp/empty.err" || fail "empty pipe: $(cat "$tmp/empty.err")"
+piped noise-pipe "head -c 100000 /dev/urandom" status -
+[ $status -eq 2 ] || fail "noise piped: status $status"
+grep -qx "tm-core: standard input is not a core, a trace file or a snapshot (no trace table at its start)" \
+	"$tmp/noise-pipe.err" || fail "noise piped: $(cat "$tmp/noise-pipe.err")"
+[ -z "$(ls -A "$tmp/scratch")" ] ||
+	fail "pipes left files behind: $(ls -A "$tmp/scratch")"
+
+# Neither files nor pipes: refused at once (/dev/zero would never end).
 run folder status "$tmp/scratch"
-grep -qx "tm-core: $tmp/scratch is a folder, not a file: tm-core reads its sources at random; save it to a file first" \
+[ $status -eq 2 ] || fail "folder: status $status"
+grep -qx "tm-core: $tmp/scratch is a folder, not a file: give tm-core a core, a trace file or a snapshot, or pipe one into it" \
 	"$tmp/folder.err" || fail "folder: $(cat "$tmp/folder.err")"
+run device status /dev/zero
+[ $status -eq 2 ] || fail "device: status $status"
+grep -qx "tm-core: /dev/zero is a device, not a file: give tm-core a core, a trace file or a snapshot, or pipe one into it" \
+	"$tmp/device.err" || fail "device: $(cat "$tmp/device.err")"
 
 # Nowhere to decompress into.
 TMPDIR=$tmp/missing
@@ -161,6 +229,13 @@ TMPDIR=$tmp/scratch
 [ $status -eq 2 ] || fail "no TMPDIR: status $status"
 grep -qx "tm-core: $tmp/core.zst is zstd-compressed, and tm-core cannot make a file in $tmp/missing to decompress it into: No such file or directory; set TMPDIR to a folder it may write" \
 	"$tmp/nowhere.err" || fail "no TMPDIR: $(cat "$tmp/nowhere.err")"
+TMPDIR=$tmp/missing
+piped nowhere-pipe "cat $tmp/core" status -
+TMPDIR=$tmp/scratch
+[ $status -eq 2 ] || fail "no TMPDIR, piped: status $status"
+grep -qx "tm-core: standard input is piped, and tm-core cannot make a file in $tmp/missing to copy it into: No such file or directory; set TMPDIR to a folder it may write" \
+	"$tmp/nowhere-pipe.err" ||
+	fail "no TMPDIR, piped: $(cat "$tmp/nowhere-pipe.err")"
 [ -z "$(ls -A "$tmp/scratch")" ] ||
 	fail "files left behind: $(ls -A "$tmp/scratch")"
 

@@ -3,6 +3,7 @@
 # stripped program (found by the magic scan, not by symbols).  A core of a
 # traced process stays small: the runtime's unused reservation is not dumped.
 . "$top_srcdir/tests/e2e/lib.sh"
+kernel_cores
 
 core=$top_builddir/analyzer/tm-core
 : "${PYTHON:=python3}"

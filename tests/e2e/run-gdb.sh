@@ -6,6 +6,7 @@
 # magic scan finds.  Without
 # the runtime, or with tracing off, they say so in one line.
 . "$top_srcdir/tests/e2e/lib.sh"
+kernel_cores
 
 command -v gdb >/dev/null || skip "no gdb"
 core=$top_builddir/analyzer/tm-core

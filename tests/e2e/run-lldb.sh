@@ -4,6 +4,7 @@
 # after malloc's own SIGABRT, on a kernel core, and on a stripped program
 # whose table only the magic scan finds.  Failures are one line.
 . "$top_srcdir/tests/e2e/lib.sh"
+kernel_cores
 
 command -v lldb >/dev/null || skip "no lldb"
 timeout 60 lldb -b -o 'script print(6 * 7)' </dev/null 2>&1 | grep -qx 42 ||

@@ -3,6 +3,7 @@
 # JSON, filters, and one clear line with the documented exit status for
 # every kind of bad input.
 . "$top_srcdir/tests/e2e/lib.sh"
+kernel_cores
 
 core=$top_builddir/analyzer/tm-core
 : "${PYTHON:=python3}"

@@ -1,7 +1,8 @@
 // test_decompress.c: compressed sources (lib/reader/decompress.c).  Each
 // format the reader takes is made here with its own library, then read
 // back: whole, concatenated, cut short and damaged; the copy keeps zero
-// pages as holes; formats and folders it cannot use are refused clearly.
+// pages as holes; a pipe is copied, compressed or not; formats and folders
+// it cannot use are refused clearly.
 #include "tm_test.h"
 
 #include "decompress.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -145,7 +147,7 @@ static void test_each_format_whole(void **state)
 			compress_as(f, payload, PAYLOAD_SIZE, &n);
 		struct tm_decompressed d;
 
-		assert_tm_ok(tm_decompress(file_with(packed, n), &d));
+		assert_tm_ok(tm_decompress(file_with(packed, n), "f", &d));
 		assert_string_equal(d.format, names[f]);
 		assert_null(d.damage);
 		assert_copy_is(&d, payload, PAYLOAD_SIZE);
@@ -170,7 +172,7 @@ static void test_each_format_whole_mebibytes(void **state)
 		unsigned char *packed = compress_as(f, payload, 3 * MIB, &n);
 		struct tm_decompressed d;
 
-		assert_tm_ok(tm_decompress(file_with(packed, n), &d));
+		assert_tm_ok(tm_decompress(file_with(packed, n), "f", &d));
 		assert_null(d.damage);
 		assert_copy_is(&d, payload, 3 * MIB);
 		tm_decompressed_release(&d);
@@ -196,7 +198,7 @@ static void test_each_format_concatenated(void **state)
 		assert_non_null(both);
 		memcpy(both, packed, n);
 		memcpy(both + n, packed, n);
-		assert_tm_ok(tm_decompress(file_with(both, 2 * n), &d));
+		assert_tm_ok(tm_decompress(file_with(both, 2 * n), "f", &d));
 		assert_null(d.damage);
 		assert_copy_is(&d, twice, 2 * PAYLOAD_SIZE);
 		tm_decompressed_release(&d);
@@ -222,7 +224,8 @@ static void test_each_format_cut_short(void **state)
 		memcpy(both, a, n);
 		memcpy(both + n, b, n2);
 		// Into the second frame: the first is all there.
-		assert_tm_ok(tm_decompress(file_with(both, n + n2 / 2), &d));
+		assert_tm_ok(
+			tm_decompress(file_with(both, n + n2 / 2), "f", &d));
 		assert_non_null(d.damage);
 		assert_non_null(strstr(d.damage, "is cut short"));
 		assert_true(d.size >= 2 * MIB && d.size < PAYLOAD_SIZE);
@@ -245,7 +248,7 @@ static void test_each_format_damaged(void **state)
 		// Bytes in the middle of the first megabyte's data.
 		for (size_t i = n / 8; i < n / 8 + 16; i++)
 			packed[i] ^= 0x5a;
-		assert_tm_ok(tm_decompress(file_with(packed, n), &d));
+		assert_tm_ok(tm_decompress(file_with(packed, n), "f", &d));
 		assert_non_null(d.damage);
 		assert_non_null(strstr(d.damage, "is damaged ("));
 		assert_non_null(strstr(d.damage, names[f]));
@@ -263,7 +266,7 @@ static void test_nothing_decompressed(void **state)
 		struct tm_decompressed d;
 
 		// Less than any of the formats' headers.
-		assert_tm_err(tm_decompress(file_with(packed, 7), &d),
+		assert_tm_err(tm_decompress(file_with(packed, 7), "f", &d),
 			      TM_ERR_NO_TABLE, "nothing could be decompressed");
 		assert_int_equal(d.fd, -1);
 		free(packed);
@@ -274,11 +277,89 @@ static void test_plain_file_untouched(void **state)
 {
 	struct tm_decompressed d;
 
-	assert_tm_ok(tm_decompress(file_with(payload, MIB), &d));
+	assert_tm_ok(tm_decompress(file_with(payload, MIB), "f", &d));
 	assert_int_equal(d.fd, -1);
 	assert_null(d.format);
 	// A missing file is left for the reader to name.
-	assert_tm_ok(tm_decompress("/nonexistent/core", &d));
+	assert_tm_ok(tm_decompress("/nonexistent/core", "f", &d));
+	assert_int_equal(d.fd, -1);
+}
+
+// A FIFO in the test's folder, written by a child with @n bytes of @data,
+// the first 3 bytes alone (a pipe may give less than the head tm_decompress
+// looks at); its path.  reap() waits for the child.
+static pid_t writer;
+
+static const char *fifo_with(const void *data, size_t n)
+{
+	static char path[sizeof(dir) + 16];
+
+	file_with("", 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	writer = fork();
+	assert_true(writer >= 0);
+	if (writer == 0) {
+		int fd = open(path, O_WRONLY);
+		size_t first = n < 3 ? n : 3;
+		bool ok = fd >= 0 && write(fd, data, first) == (ssize_t)first;
+		if (ok)
+			usleep(10000);
+		for (size_t done = first; ok && done < n;) {
+			ssize_t w =
+				write(fd, (const char *)data + done, n - done);
+			ok = w > 0;
+			done += ok ? (size_t)w : 0;
+		}
+		_exit(ok ? 0 : 1);
+	}
+	return path;
+}
+
+static void reap(void)
+{
+	int status;
+
+	assert_int_equal(waitpid(writer, &status, 0), writer);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_piped(void **state)
+{
+	struct tm_decompressed d;
+
+	// Not compressed: copied as it is, holes and trailing zeros kept.
+	assert_tm_ok(tm_decompress(fifo_with(payload, PAYLOAD_SIZE), "f", &d));
+	reap();
+	assert_true(d.piped);
+	assert_null(d.format);
+	assert_copy_is(&d, payload, PAYLOAD_SIZE);
+	tm_decompressed_release(&d);
+	// Shorter than a compressed format's magic.
+	assert_tm_ok(tm_decompress(fifo_with("\x28\xb5", 2), "f", &d));
+	reap();
+	assert_copy_is(&d, (const unsigned char *)"\x28\xb5", 2);
+	tm_decompressed_release(&d);
+	for (enum format f = 0; f < FORMATS; f++) {
+		size_t n;
+		unsigned char *packed =
+			compress_as(f, payload, PAYLOAD_SIZE, &n);
+
+		assert_tm_ok(tm_decompress(fifo_with(packed, n), "f", &d));
+		reap();
+		assert_true(d.piped);
+		assert_string_equal(d.format, names[f]);
+		assert_null(d.damage);
+		assert_copy_is(&d, payload, PAYLOAD_SIZE);
+		tm_decompressed_release(&d);
+		free(packed);
+	}
+	// Nothing at all.
+	assert_tm_err(tm_decompress(fifo_with("", 0), "standard input", &d),
+		      TM_ERR_NO_TABLE,
+		      "standard input: nothing came through the pipe");
+	reap();
 	assert_int_equal(d.fd, -1);
 }
 
@@ -288,13 +369,13 @@ static void test_refused(void **state)
 	size_t n;
 	unsigned char *packed = compress_as(ZSTD, payload, MIB, &n);
 
-	assert_tm_err(tm_decompress(file_with("BZh91AY&SY", 10), &d),
+	assert_tm_err(tm_decompress(file_with("BZh91AY&SY", 10), "f", &d),
 		      TM_ERR_NO_TABLE,
 		      "bzip2-compressed, which tm-core does "
 		      "not read: decompress it first "
 		      "(bzip2 -d)");
 	setenv("TMPDIR", "/nonexistent", 1);
-	assert_tm_err(tm_decompress(file_with(packed, n), &d), TM_ERR_IO,
+	assert_tm_err(tm_decompress(file_with(packed, n), "f", &d), TM_ERR_IO,
 		      "cannot make a file in /nonexistent to decompress it "
 		      "into: No such file or directory; set TMPDIR");
 	unsetenv("TMPDIR");
@@ -312,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_each_format_damaged),
 		cmocka_unit_test(test_nothing_decompressed),
 		cmocka_unit_test(test_plain_file_untouched),
+		cmocka_unit_test(test_piped),
 		cmocka_unit_test(test_refused),
 	};
 	int failed = cmocka_run_group_tests_name("decompress", tests, setup,
@@ -319,6 +401,8 @@ int main(void)
 
 	char path[sizeof(dir) + 16];
 	snprintf(path, sizeof(path), "%s/source", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
 	unlink(path);
 	rmdir(dir);
 	return failed;

@@ -58,13 +58,16 @@ TM_PUBLIC void tm_session_destroy(struct tm_session *s);
 
 /** "core", "trace-file", "process", ... (borrowed). */
 TM_PUBLIC const char *tm_session_kind(const struct tm_session *s);
-/** The path or the pid (borrowed). */
+/** The path, "standard input" for "-", or the pid (borrowed). */
 TM_PUBLIC const char *tm_session_name(const struct tm_session *s);
 /** How the source file was compressed ("zstd", "xz", "lz4" or "gzip"), or
  * NULL; *@damage (if @damage is not NULL) is why its compressed data stops
  * early, or NULL (borrowed). */
 TM_PUBLIC const char *tm_session_compression(const struct tm_session *s,
 					     const char **damage);
+/** Whether the source was read from a pipe (or from standard input, "-")
+ * and copied to a temporary file. */
+TM_PUBLIC bool tm_session_piped(const struct tm_session *s);
 /** "symbol", "scan" or "offset 0" (borrowed). */
 TM_PUBLIC const char *tm_session_located_by(const struct tm_session *s);
 /** Whether the process was tracing when the table was read. */
