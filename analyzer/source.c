@@ -6,13 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *source_exe;
+struct tm_file_search source_files;
 
 int source_open(const char *path, int pid, struct opened *o)
 {
 	struct tm_session *s = NULL;
-	struct tm_error *err = path ? tm_session_open_path(path, source_exe, &s)
-				    : tm_session_open_pid(pid, source_exe, &s);
+	struct tm_error *err =
+		path ? tm_session_open_path(path, &source_files, &s)
+		     : tm_session_open_pid(pid, &source_files, &s);
 
 	memset(o, 0, sizeof(*o));
 	if (err)

@@ -21,9 +21,9 @@ struct opened {
 	struct tm_session *session;
 };
 
-// --exe: a file to name frames from for the module with its build-id (the
-// program moved since the trace was taken).  NULL if not given.
-extern const char *source_exe;
+// --exe FILE and --sysroot DIR, given with any command: where the files
+// that name frames are (see struct tm_file_search).
+extern struct tm_file_search source_files;
 
 // Open @path, or process @pid when @path is NULL (source_close() either
 // way).  On failure print one

@@ -2,8 +2,10 @@
 #include "commands.h"
 #include "exit.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *out)
 {
@@ -33,6 +35,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "--exe FILE, with any command: name the frames of the module\n"
 	      "with FILE's build-id from FILE (the program moved).\n"
+	      "--sysroot DIR, with any command: look for the files the\n"
+	      "table names under DIR first (a container's root, such as\n"
+	      "/proc/PID/root, or an unpacked image).\n"
 	      "\n"
 	      "exit status: 0 done, 1 bad usage, 2 the source cannot be read\n"
 	      "or holds no trace table, 3 the table is there but unreadable.\n",
@@ -97,20 +102,61 @@ void json_end_document(struct json *j)
 	json_finish(j);
 }
 
+// If argv[*i] is --exe or --sysroot, store its value in source_files
+// (moving *i past a separate value) and return where; else NULL.
+static const char **file_option(char **argv, int argc, int *i)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		const char **value;
+	} options[] = {
+		{ "--exe", 5, &source_files.exe },
+		{ "--sysroot", 9, &source_files.sysroot },
+	};
+
+	for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++) {
+		const char *arg = argv[*i];
+		if (strncmp(arg, options[k].name, options[k].len))
+			continue;
+		if (!arg[options[k].len] && *i + 1 < argc)
+			*options[k].value = argv[++*i];
+		else if (arg[options[k].len] == '=')
+			*options[k].value = arg + options[k].len + 1;
+		else
+			continue;
+		return options[k].value;
+	}
+	return NULL;
+}
+
+static bool is_folder(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int main(int argc, char **argv)
 {
-	// --exe FILE applies to every command: take it out here.
+	// --exe FILE and --sysroot DIR apply to every command: take them out
+	// here.
 	int kept = 0;
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--exe") && i + 1 < argc)
-			source_exe = argv[++i];
-		else if (!strncmp(argv[i], "--exe=", 6))
-			source_exe = argv[i] + 6;
-		else
+		const char **value = file_option(argv, argc, &i);
+		if (!value)
 			argv[kept++] = argv[i];
 	}
 	argc = kept;
 	argv[argc] = NULL;
+	if (source_files.sysroot && !is_folder(source_files.sysroot)) {
+		fprintf(stderr,
+			"tm-core: --sysroot %s: not a folder; give the root of "
+			"the system the program ran on (/proc/PID/root for a "
+			"process in a container)\n",
+			source_files.sysroot);
+		return EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -116,7 +116,7 @@ static int print_top(int limit)
 		goto out;
 	}
 	const struct tm_module *mods = tm_table_modules(table, &modules);
-	if ((err = tm_symbolizer_create_modules(mods, modules, &sym)) ||
+	if ((err = tm_symbolizer_create_modules(mods, modules, NULL, &sym)) ||
 	    (err = tm_snapshot_from_table(table, sym, &snapshot)) ||
 	    (err = tm_snapshot_statistics(snapshot, TM_KEY_LINENO, false,
 					  &stats, &count))) {

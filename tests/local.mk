@@ -249,6 +249,7 @@ E2E_TESTS = \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
 	tests/e2e/run-debuginfo.sh tests/e2e/run-debuginfod.sh \
+	tests/e2e/run-sysroot.sh \
 	tests/e2e/run-cores.sh tests/e2e/run-compressed.sh \
 	tests/e2e/run-core-handler.sh \
 	tests/e2e/run-gdb.sh \

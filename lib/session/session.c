@@ -147,9 +147,13 @@ static struct tm_error *modules_with_exe(const struct tm_table *table,
 	return NULL;
 }
 
-// Decode what is located, then name frames and build the snapshot.
-static struct tm_error *finish(struct tm_session *s, const char *exe)
+// Decode what is located, then name frames (from the files @search
+// finds) and build the snapshot.
+static struct tm_error *finish(struct tm_session *s,
+			       const struct tm_file_search *search)
 {
+	const char *exe = search ? search->exe : NULL;
+	const char *sysroot = search ? search->sysroot : NULL;
 	struct tm_error *err;
 
 	// Only the table's own reads count for tm_source_substitute(): a
@@ -166,7 +170,7 @@ static struct tm_error *finish(struct tm_session *s, const char *exe)
 		if ((err = modules_with_exe(s->table, exe, &copy, &path)))
 			return err;
 		err = tm_symbolizer_create_modules(copy ? copy : mods, n,
-						   &s->sym);
+						   sysroot, &s->sym);
 		free(copy);
 		free(path);
 		if (err)
@@ -245,7 +249,8 @@ static struct tm_error *named(struct tm_error *err, const char *at,
 }
 
 static struct tm_error *open_file(struct tm_session **ret, const char *path,
-				  const char *at, const char *exe,
+				  const char *at,
+				  const struct tm_file_search *search,
 				  struct tm_decompressed *decompressed)
 {
 	struct tm_session *s;
@@ -281,7 +286,7 @@ static struct tm_error *open_file(struct tm_session **ret, const char *path,
 	decompressed->fd = -1;
 	decompressed->damage = NULL;
 	if (!err)
-		err = finish(s, exe);
+		err = finish(s, search);
 	return done(s, err, ret);
 }
 
@@ -307,7 +312,8 @@ static struct tm_error *unreadable_kind(const char *path, const char *shown)
 			       S_ISDIR(st.st_mode) ? "a folder" : "a device");
 }
 
-struct tm_error *tm_session_open_path(const char *path, const char *exe,
+struct tm_error *tm_session_open_path(const char *path,
+				      const struct tm_file_search *search,
 				      struct tm_session **ret)
 {
 	struct tm_decompressed decompressed;
@@ -328,12 +334,13 @@ struct tm_error *tm_session_open_path(const char *path, const char *exe,
 			 decompressed.fd);
 		at = copy;
 	}
-	err = open_file(ret, shown, at, exe, &decompressed);
+	err = open_file(ret, shown, at, search, &decompressed);
 	tm_decompressed_release(&decompressed);
 	return named(err, at, shown);
 }
 
-struct tm_error *tm_session_open_pid(int pid, const char *exe,
+struct tm_error *tm_session_open_pid(int pid,
+				     const struct tm_file_search *search,
 				     struct tm_session **ret)
 {
 	char name[32];
@@ -354,7 +361,7 @@ struct tm_error *tm_session_open_pid(int pid, const char *exe,
 	if (stopped)
 		kill(pid, SIGCONT);
 	if (!err)
-		err = finish(s, exe);
+		err = finish(s, search);
 	return done(s, err, ret);
 }
 

@@ -58,20 +58,36 @@ static enum build_id_match compare_build_id(const char *path,
 	return match;
 }
 
-// The store's file for @m's build-id (with @suffix), if it is there.
-static char *from_store(const struct tm_module *m, const char *suffix)
+// @path under @sysroot (NULL: @path itself), as a new string.
+static char *under(const char *sysroot, const char *path)
 {
-	size_t n = sizeof(DEBUG_FILE_STORE) + 2 * m->build_id_len + 16;
+	size_t n = (sysroot ? strlen(sysroot) : 0) + strlen(path) + 1;
+	char *joined = malloc(n);
+
+	if (joined)
+		snprintf(joined, n, "%s%s", sysroot ? sysroot : "", path);
+	return joined;
+}
+
+// The file for @m's build-id (with @suffix) in the store under @sysroot,
+// if it is there.
+static char *from_store(const char *sysroot, const struct tm_module *m,
+			const char *suffix)
+{
+	char *store = under(sysroot, DEBUG_FILE_STORE);
+	size_t n = (store ? strlen(store) : 0) + 2 * m->build_id_len + 16;
 	char *path = malloc(n);
 
-	if (!path || m->build_id_len < 2) {
+	if (!store || !path || m->build_id_len < 2) {
+		free(store);
 		free(path);
 		return NULL;
 	}
-	int k = snprintf(path, n, "%s/%02x/", DEBUG_FILE_STORE, m->build_id[0]);
+	int k = snprintf(path, n, "%s/%02x/", store, m->build_id[0]);
 	for (size_t i = 1; i < m->build_id_len; i++)
 		k += snprintf(path + k, n - (size_t)k, "%02x", m->build_id[i]);
 	snprintf(path + k, n - (size_t)k, "%s", suffix);
+	free(store);
 	if (compare_build_id(path, m) == SAME_BUILD_ID)
 		return path;
 	free(path);
@@ -105,20 +121,43 @@ static char *from_debuginfod(const struct tm_module *m)
 	return NULL;
 }
 
-char *tm_module_file(const struct tm_module *m, bool *changed)
+char *tm_module_recorded_file(const struct tm_module *m, const char *sysroot)
 {
-	enum build_id_match at_path = compare_build_id(m->path, m);
-	char *path;
+	return under(sysroot, m->path);
+}
+
+// Whether the file at @path can name @m's frames: it has @m's build-id,
+// or is there and the table recorded none.
+static bool usable(enum build_id_match match, const struct tm_module *m)
+{
+	return match == SAME_BUILD_ID ||
+	       (match != NO_FILE && m->build_id_len == 0);
+}
+
+char *tm_module_file(const struct tm_module *m, const char *sysroot,
+		     bool *changed)
+{
+	char *path = tm_module_recorded_file(m, sysroot);
+	enum build_id_match recorded =
+		path ? compare_build_id(path, m) : NO_FILE;
 
 	*changed = false;
-	if (at_path == SAME_BUILD_ID ||
-	    (at_path != NO_FILE && m->build_id_len == 0))
+	if (usable(recorded, m))
+		return path;
+	free(path);
+	// Outside the sysroot, the file at the recorded path is another
+	// system's, and its build-id says whether it is the same file (a
+	// library the sysroot's system shares with this one; the program
+	// --exe names).
+	if (sysroot && usable(compare_build_id(m->path, m), m))
 		return strdup(m->path);
 	if (m->build_id_len == 0)
 		return NULL;
-	if ((path = from_store(m, ".debug")) || (path = from_store(m, "")) ||
-	    (path = from_debuginfod(m)))
+	if ((sysroot && ((path = from_store(sysroot, m, ".debug")) ||
+			 (path = from_store(sysroot, m, "")))) ||
+	    (path = from_store(NULL, m, ".debug")) ||
+	    (path = from_store(NULL, m, "")) || (path = from_debuginfod(m)))
 		return path;
-	*changed = at_path == OTHER_BUILD_ID;
+	*changed = recorded == OTHER_BUILD_ID;
 	return NULL;
 }

@@ -59,7 +59,7 @@ static const struct tm_symbolizer_backend dwfl_backend = {
 };
 
 struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
-					      size_t count,
+					      size_t count, const char *sysroot,
 					      struct tm_symbolizer **ret)
 {
 	struct dwfl_symbolizer *d = calloc(1, sizeof(*d));
@@ -87,11 +87,11 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		if (m->path[0] != '/')
 			continue;
 		bool changed;
-		char *file = tm_module_file(m, &changed);
+		char *file = tm_module_file(m, sysroot, &changed);
 		// Rebuilt or replaced, with nothing to stand in for it: the
 		// file as it is now is reported, for the mismatch to be seen.
 		if (!file && changed)
-			file = strdup(m->path);
+			file = tm_module_recorded_file(m, sysroot);
 		if (!file)
 			continue;
 		Dwfl_Module *mod = dwfl_report_elf(d->dwfl, m->path, file, -1,

@@ -74,7 +74,7 @@ _PROTOTYPES = {
     "tm_session_open_source": (c_void_p, [c_void_p, c_uint64, c_void_p,
                                           c_char_p, c_char_p,
                                           POINTER(c_void_p)]),
-    "tm_session_open_path": (c_void_p, [c_char_p, c_char_p,
+    "tm_session_open_path": (c_void_p, [c_char_p, c_void_p,
                                         POINTER(c_void_p)]),
     "tm_session_destroy": (None, [c_void_p]),
     "tm_session_tracing": (c_bool, [c_void_p]),

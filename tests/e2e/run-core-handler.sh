@@ -18,19 +18,20 @@ prog=$tmp/tmhandlertest
 cp "$programs/sleeper" "$prog"
 cat >"$tmp/handler" <<EOF
 #!/bin/sh
-# \$1: the crashing program's name.  The kernel hands this handler every
-# core on the machine while the test runs: only ours is read.
-if [ "\$1" != tmhandlertest ]; then
+# \$1: the crashing process's pid on the host; \$2: its name.  The kernel
+# hands this handler every core on the machine while the test runs: only
+# ours is read, as docs/guide.md's handler reads it.
+if [ "\$2" != tmhandlertest ]; then
 	exec cat >/dev/null
 fi
 : >"$tmp/handler.started"
-"$core" analyze --json --key traceback --top 3 - >"$tmp/handled.json" 2>"$tmp/handled.err"
+"$core" analyze --json --key traceback --top 3 --sysroot /proc/"\$1"/root - >"$tmp/handled.json" 2>"$tmp/handled.err"
 echo \$? >"$tmp/handled.status.new"
 mv "$tmp/handled.status.new" "$tmp/handled.status"
 EOF
 chmod +x "$tmp/handler"
 trap 'echo "$old_pattern" 2>/dev/null >$pattern_file; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
-echo "|$tmp/handler %e" 2>/dev/null >$pattern_file ||
+echo "|$tmp/handler %P %e" 2>/dev/null >$pattern_file ||
 	skip "core_pattern cannot be set here ($(cat $pattern_file))"
 
 rm -f "$tmp/out"

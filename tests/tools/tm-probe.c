@@ -36,7 +36,8 @@ static void print_table(const struct tm_table *t)
 	const struct tm_trace *traces = tm_table_traces(t, &n);
 	const struct tm_module *mods = tm_table_modules(t, &nmod);
 	struct tm_symbolizer *sym = NULL;
-	struct tm_error *err = tm_symbolizer_create_modules(mods, nmod, &sym);
+	struct tm_error *err =
+		tm_symbolizer_create_modules(mods, nmod, NULL, &sym);
 
 	if (err) {
 		fail(err);
@@ -149,7 +150,7 @@ static int check_image(struct tm_source *src, uint64_t base,
 	if (!*sym) {
 		size_t nmod;
 		const struct tm_module *m = tm_table_modules(t, &nmod);
-		if ((err = tm_symbolizer_create_modules(m, nmod, sym)))
+		if ((err = tm_symbolizer_create_modules(m, nmod, NULL, sym)))
 			return fail(err);
 	}
 	const struct tm_damage *d = tm_table_damage(t);

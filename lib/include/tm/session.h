@@ -22,23 +22,36 @@ extern "C" {
 
 struct tm_session;
 
+/** Where to find the files that name frames, beyond the paths the table
+ * recorded (each member may be NULL). */
+struct tm_file_search {
+	/** Names the frames of the module with its build-id (the program
+	 * moved since it was traced). */
+	const char *exe;
+	/** The root of the system the program ran on (a container's, an
+	 * unpacked image): recorded paths are looked up under it first, as
+	 * GDB's `set sysroot` does. */
+	const char *sysroot;
+};
+
 /**
  * Open the file at @path, told apart by content: an ELF core (the table
  * found by its symbol when the binaries are at hand, else by the magic
- * scan), or a trace file or snapshot dump (the table at offset 0).  @exe,
- * if not NULL, names frames of the module with its build-id (the program
- * moved since it was traced).  Caller destroys.
+ * scan), or a trace file or snapshot dump (the table at offset 0).  "-" is
+ * standard input.  @search may be NULL.  Caller destroys.
  */
-TM_PUBLIC struct tm_error *tm_session_open_path(const char *path,
-						const char *exe,
-						struct tm_session **ret);
+TM_PUBLIC struct tm_error *
+tm_session_open_path(const char *path, const struct tm_file_search *search,
+		     struct tm_session **ret);
 
 /**
  * Open live process @pid.  The process is stopped (SIGSTOP) only while
- * the table is found and read, unless it was stopped already.
+ * the table is found and read, unless it was stopped already.  @search
+ * may be NULL.
  */
-TM_PUBLIC struct tm_error *tm_session_open_pid(int pid, const char *exe,
-					       struct tm_session **ret);
+TM_PUBLIC struct tm_error *
+tm_session_open_pid(int pid, const struct tm_file_search *search,
+		    struct tm_session **ret);
 
 /**
  * Open the table in @src, a source from elsewhere (a debugger's memory

@@ -29,13 +29,16 @@ struct tm_symbolizer;
 
 /**
  * A symbolizer over the modules a table records (path, load bias), read
- * from their files with libdwfl.  Separate debug files are found by
- * build-id under /usr/lib/debug when present.  A module whose file is gone
- * leaves its frames unknown.  Caller destroys.
+ * from their files with libdwfl.  @sysroot, if not NULL, is the root of
+ * the system the program ran on (a container's, say): recorded paths are
+ * looked up under it first.  A module whose file is gone or was rebuilt
+ * is looked up by its build-id under /usr/lib/debug/.build-id and from
+ * the debuginfod servers in DEBUGINFOD_URLS; one found nowhere leaves its
+ * frames unnamed.  Caller destroys.
  */
 TM_PUBLIC struct tm_error *
 tm_symbolizer_create_modules(const struct tm_module *modules, size_t count,
-			     struct tm_symbolizer **ret);
+			     const char *sysroot, struct tm_symbolizer **ret);
 /** Where a tm_symbolize_fn puts the frames it finds. */
 struct tm_frame_sink;
 
