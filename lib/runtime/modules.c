@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #define MAX_KNOWN 1024
@@ -72,6 +73,29 @@ static uint64_t copy_bytes(const void *bytes, size_t len)
 	return offset;
 }
 
+// The main program's path, which the loader does not give, into @buf
+// (@size bytes).  Without /proc (a chroot, a sandbox) it is the name the
+// program was started by, made absolute from the current folder if it is
+// relative (the folder may have changed since: the best there is).
+static const char *main_program_path(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		return buf;
+	}
+	const char *name = (const char *)getauxval(AT_EXECFN);
+	if (!name || name[0] == '/' || !getcwd(buf, size))
+		return name ? name : "";
+	size_t dir = strlen(buf), len = strlen(name);
+	if (dir + 1 + len >= size)
+		return name;
+	buf[dir] = '/';
+	memcpy(buf + dir + 1, name, len + 1);
+	return buf;
+}
+
 static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t start = UINTPTR_MAX, end = 0;
@@ -93,12 +117,8 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	if (start >= end || is_known(start, info->dlpi_addr) ||
 	    known_count == MAX_KNOWN)
 		return 0;
-	if (!path || !*path) {
-		// The main program: the loader does not name it.
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		exe[n > 0 ? n : 0] = '\0';
-		path = exe;
-	}
+	if (!path || !*path)
+		path = main_program_path(exe, sizeof(exe));
 	size_t path_len = strnlen(path, TM_LAYOUT_MAX_PATH - 1);
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);

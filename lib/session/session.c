@@ -339,14 +339,34 @@ struct tm_error *tm_session_open_path(const char *path,
 	return named(err, at, shown);
 }
 
+// Whether process @pid sees another root folder than this one (it runs in
+// a container, or chrooted): the paths it loaded its modules from are then
+// under /proc/PID/root here.
+static bool has_own_root(int pid, char *root, size_t size)
+{
+	struct stat theirs, ours;
+
+	snprintf(root, size, "/proc/%d/root", pid);
+	return stat(root, &theirs) == 0 && stat("/", &ours) == 0 &&
+	       (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino);
+}
+
 struct tm_error *tm_session_open_pid(int pid,
 				     const struct tm_file_search *search,
 				     struct tm_session **ret)
 {
-	char name[32];
+	char name[32], root[64];
 	struct tm_session *s;
 	struct tm_error *err;
+	struct tm_file_search in_root = { 0 };
 
+	if ((!search || !search->sysroot) &&
+	    has_own_root(pid, root, sizeof(root))) {
+		if (search)
+			in_root = *search;
+		in_root.sysroot = root;
+		search = &in_root;
+	}
 	snprintf(name, sizeof(name), "%d", pid);
 	if ((err = session_new("process", name, &s)))
 		return err;

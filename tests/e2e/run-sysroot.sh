@@ -103,3 +103,35 @@ status=0
 [ $status -eq 1 ] || fail "--sysroot of nothing: status $status"
 grep -qx "tm-core: --sysroot $tmp/none: not a folder; give the root of the system the program ran on (/proc/PID/root for a process in a container)" \
 	"$tmp/err" || fail "--sysroot of nothing: $(cat "$tmp/err")"
+
+# A process with a root of its own (chrooted here, as a container's would
+# be, and without /proc): `--pid` looks up its files under /proc/PID/root
+# by itself, and the runtime names its program without /proc.
+[ "$(id -u)" -eq 0 ] || skip "chroot needs root"
+jail=$tmp/jail
+mkdir -p "$jail/tm"
+cp "$tmp/app.kept" "$jail/app"
+cp "$runtime" "$jail/tm/libtracemalloc.so"
+unwind=$(ldconfig -p | sed -n 's/^[[:space:]]*libunwind\.so\.8 (.*=> //p' | head -n 1)
+[ -n "$unwind" ] || skip "no libunwind.so.8 in the loader's cache"
+for lib in $(ldd "$jail/app" "$runtime" "$unwind" | grep -o '/[^ ]*' | sort -u) "$unwind"; do
+	case $lib in */*:) continue ;; esac
+	mkdir -p "$jail$(dirname "$lib")"
+	cp -L "$lib" "$jail$lib"
+done
+rm -f "$tmp/out"
+(TRACEMALLOC=8 LD_PRELOAD=/tm/libtracemalloc.so exec chroot "$jail" /app \
+	</dev/null >"$tmp/out" 2>"$tmp/jail.err") &
+pid=$!
+wait_for "$tmp/out" block
+block=$(sed -n 's/^block //p' "$tmp/out")
+"$core" traceback --pid $pid "$block" >"$tmp/tb" 2>"$tmp/err" ||
+	fail "traceback --pid of a chrooted process: $(cat "$tmp/err" "$tmp/jail.err")"
+"$core" traceback --pid $pid "$block" --sysroot / >"$tmp/tb-host" 2>&1 ||
+	fail "traceback --pid --sysroot /: $(cat "$tmp/tb-host")"
+kill -9 $pid
+wait $pid 2>/dev/null || true
+grep '^  File ' "$tmp/tb" | head -n 1 | grep -q ', in lto_leaf$' ||
+	fail "--pid of a chrooted process: $(cat "$tmp/tb" "$tmp/err")"
+grep '^  File ' "$tmp/tb-host" | head -n 1 | grep -qx '  File "/app", line 0, in <unknown>' ||
+	fail "--pid of a chrooted process, --sysroot /: $(cat "$tmp/tb-host")"

@@ -47,7 +47,9 @@ tm_session_open_path(const char *path, const struct tm_file_search *search,
 /**
  * Open live process @pid.  The process is stopped (SIGSTOP) only while
  * the table is found and read, unless it was stopped already.  @search
- * may be NULL.
+ * may be NULL.  A process with a root folder of its own (in a container,
+ * or chrooted) has its files looked up under /proc/PID/root, unless
+ * @search gives a sysroot.
  */
 TM_PUBLIC struct tm_error *
 tm_session_open_pid(int pid, const struct tm_file_search *search,
