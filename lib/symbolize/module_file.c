@@ -146,10 +146,11 @@ char *tm_module_file(const struct tm_module *m, const char *sysroot,
 		return path;
 	free(path);
 	// Outside the sysroot, the file at the recorded path is another
-	// system's, and its build-id says whether it is the same file (a
-	// library the sysroot's system shares with this one; the program
-	// --exe names).
-	if (sysroot && usable(compare_build_id(m->path, m), m))
+	// system's: only its build-id can say it is the same file (a library
+	// the sysroot's system shares with this one; the program --exe
+	// names).
+	if (sysroot && m->build_id_len &&
+	    compare_build_id(m->path, m) == SAME_BUILD_ID)
 		return strdup(m->path);
 	if (m->build_id_len == 0)
 		return NULL;
