@@ -97,6 +97,26 @@ case $(frames --sysroot "$root") in
 *) fail "from the sysroot's debug store: $(cat "$tmp/tb" "$tmp/err")" ;;
 esac
 
+# Without a build-id, nothing says a file outside the sysroot is the
+# module's: another program at the recorded path is not used.
+gcc -g -O0 -Wl,--build-id=none -o "$tmp/run/plain" \
+	"$top_srcdir/tests/programs/lto-main.c" \
+	"$top_srcdir/tests/programs/lto-calls.c" || fail "gcc failed"
+killed_after block "$tmp/run/plain"
+block=$(sed -n 's/^block //p' "$tmp/out")
+trace=$tmp/trace.$pid
+mv "$tmp/run/plain" "$root$tmp/run/plain"
+case $(frames --sysroot "$root") in
+*:lto_leaf\ *) ;;
+*) fail "no build-id, under the sysroot: $(cat "$tmp/tb" "$tmp/err")" ;;
+esac
+cp "$programs/lto" "$tmp/run/plain"
+rm "$root$tmp/run/plain"
+case $(frames --sysroot "$root") in
+"$tmp/run/plain:0:<unknown> "*) ;;
+*) fail "no build-id, another file outside the sysroot: $(cat "$tmp/tb")" ;;
+esac
+
 # Not a folder: bad usage.
 status=0
 "$core" status "$trace" --sysroot "$tmp/none" 2>"$tmp/err" || status=$?
