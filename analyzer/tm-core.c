@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "exit.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,21 +109,21 @@ static const char **file_option(char **argv, int argc, int *i)
 {
 	static const struct {
 		const char *name;
-		size_t len;
 		const char **value;
 	} options[] = {
-		{ "--exe", 5, &source_files.exe },
-		{ "--sysroot", 9, &source_files.sysroot },
+		{ "--exe", &source_files.exe },
+		{ "--sysroot", &source_files.sysroot },
 	};
 
 	for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++) {
 		const char *arg = argv[*i];
-		if (strncmp(arg, options[k].name, options[k].len))
+		size_t len = strlen(options[k].name);
+		if (strncmp(arg, options[k].name, len))
 			continue;
-		if (!arg[options[k].len] && *i + 1 < argc)
+		if (!arg[len] && *i + 1 < argc)
 			*options[k].value = argv[++*i];
-		else if (arg[options[k].len] == '=')
-			*options[k].value = arg + options[k].len + 1;
+		else if (arg[len] == '=')
+			*options[k].value = arg + len + 1;
 		else
 			continue;
 		return options[k].value;
@@ -139,6 +140,9 @@ static bool is_folder(const char *path)
 
 int main(int argc, char **argv)
 {
+	// A copy of a compressed or piped source that grows past `ulimit -f`
+	// is then one clear error (EFBIG), not the end of tm-core.
+	signal(SIGXFSZ, SIG_IGN);
 	// --exe FILE and --sysroot DIR apply to every command: take them out
 	// here.
 	int kept = 0;

@@ -41,11 +41,12 @@ struct sink {
 	int error;	    // errno of a failed write, or 0
 };
 
-// Refill @in once all of it was consumed.  False on a read error.
-static bool input_fill(struct input *in)
+// Read more of @in after what its buffer holds, until it holds @want
+// bytes or the input ends.  False on a read error.
+static bool input_read(struct input *in, size_t want)
 {
-	while (in->pos == in->size && !in->end) {
-		ssize_t n = read(in->fd, in->buf, CHUNK);
+	while (in->size < want && !in->end) {
+		ssize_t n = read(in->fd, in->buf + in->size, CHUNK - in->size);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -53,10 +54,17 @@ static bool input_fill(struct input *in)
 			return false;
 		}
 		in->end = n == 0;
-		in->size = (size_t)n;
-		in->pos = 0;
+		in->size += (size_t)n;
 	}
 	return true;
+}
+
+// Refill @in once all of it was consumed.  False on a read error.
+static bool input_fill(struct input *in)
+{
+	if (in->pos == in->size)
+		in->pos = in->size = 0;
+	return input_read(in, 1);
 }
 
 static bool all_zero(const unsigned char *p, size_t n)
@@ -381,8 +389,7 @@ static const struct format formats[] = {
 	{ "bzip2", "BZh", 3, NULL, "bzip2 -d" },
 };
 
-static const struct format plain = { NULL, "", 0, decode_copy,
-				     "save it to a file first" };
+static const struct format plain = { NULL, "", 0, decode_copy, NULL };
 
 static const struct format *format_of(const unsigned char *head, size_t n)
 {
@@ -424,6 +431,16 @@ static const char *what(const struct format *f, char *buf, size_t size)
 	return buf;
 }
 
+// What to do by hand with @f's data when tm-core cannot: "decompress it
+// yourself (zstd -d)", or "save it to a file first".
+static const char *advice(const struct format *f, char *buf, size_t size)
+{
+	if (!f->name)
+		return "save it to a file first";
+	snprintf(buf, size, "decompress it yourself (%s)", f->by_hand);
+	return buf;
+}
+
 // The damage note for data that ended early (@why) after @size bytes.
 static char *damage_note(const char *name, const struct format *f,
 			 const char *why, uint64_t size)
@@ -452,7 +469,7 @@ static struct tm_error *decompress_into_file(const char *name,
 					     struct tm_decompressed *ret)
 {
 	const char *dir;
-	char kind[32];
+	char text[64]; // what() or advice()
 	int out_fd = temporary_file(&dir);
 
 	if (out_fd < 0)
@@ -460,7 +477,7 @@ static struct tm_error *decompress_into_file(const char *name,
 			TM_ERR_IO,
 			"%s is %s, and tm-core cannot make a file in %s to "
 			"%s it into: %s; set TMPDIR to a folder it may write",
-			name, what(f, kind, sizeof(kind)), dir,
+			name, what(f, text, sizeof(text)), dir,
 			f->name ? "decompress" : "copy", strerror(errno));
 	struct sink s = { .fd = out_fd, .buf = malloc(CHUNK) };
 	const char *why = NULL;
@@ -477,12 +494,13 @@ static struct tm_error *decompress_into_file(const char *name,
 	else if (!written)
 		err = tm_error_create(
 			TM_ERR_IO,
-			"cannot %s %s into %s: %s after %llu bytes; set TMPDIR "
-			"to a folder with more room, or %s%s%s",
+			"cannot %s %s into %s: %s after %llu bytes; %s, or %s",
 			f->name ? "decompress" : "copy", name, dir,
 			strerror(s.error), (unsigned long long)s.flushed,
-			f->name ? "decompress it yourself (" : "", f->by_hand,
-			f->name ? ")" : "");
+			s.error == EFBIG
+				? "raise `ulimit -f`"
+				: "set TMPDIR to a folder with more room",
+			advice(f, text, sizeof(text)));
 	else if (why && s.flushed == 0)
 		err = tm_error_create(TM_ERR_NO_TABLE,
 				      "%s: nothing could be decompressed from "
@@ -507,25 +525,6 @@ static struct tm_error *decompress_into_file(const char *name,
 	return NULL;
 }
 
-// Read the first @n bytes of @in into its buffer, as a decoder will then
-// find them: a pipe cannot be read from its start again.  False on a read
-// error.
-static bool read_head(struct input *in, size_t n)
-{
-	while (in->size < n && !in->end) {
-		ssize_t got = read(in->fd, in->buf + in->size, n - in->size);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			in->error = errno;
-			return false;
-		}
-		in->end = got == 0;
-		in->size += (size_t)got;
-	}
-	return true;
-}
-
 struct tm_error *tm_decompress(const char *path, const char *name,
 			       struct tm_decompressed *ret)
 {
@@ -543,12 +542,10 @@ struct tm_error *tm_decompress(const char *path, const char *name,
 		return NULL; // opening it to read it will say why not
 	}
 	ret->piped = fstat(in.fd, &st) == 0 && !S_ISREG(st.st_mode);
-	if (ret->piped)
-		read_head(&in, 8);
-	ssize_t n = ret->piped ? (ssize_t)in.size : pread(in.fd, in.buf, 8, 0);
-	const struct format *f = format_of(in.buf, n > 0 ? (size_t)n : 0);
-	if (!ret->piped)
-		in.size = 0; // read from the start, in the decoder
+	// The first bytes say the format, and stay in the buffer for the
+	// decoder: a pipe cannot be read from its start again.
+	input_read(&in, 8);
+	const struct format *f = format_of(in.buf, in.size);
 	if (in.error)
 		err = tm_error_errno(TM_ERR_IO, in.error, name, "cannot read");
 	else if (f && !f->decode)

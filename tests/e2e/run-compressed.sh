@@ -222,6 +222,16 @@ run device status /dev/zero
 grep -qx "tm-core: /dev/zero is a device, not a file: give tm-core a core, a trace file or a snapshot, or pipe one into it" \
 	"$tmp/device.err" || fail "device: $(cat "$tmp/device.err")"
 
+# A terminal as standard input (script(1) gives tm-core one).
+if command -v script >/dev/null; then
+	status=0
+	script -qec "$core status -" /dev/null </dev/null >"$tmp/tty.out" ||
+		status=$?
+	[ $status -eq 2 ] || fail "a terminal: status $status"
+	grep -q "^tm-core: standard input is a terminal: pipe a core, a trace file or a snapshot into tm-core, or give its path" \
+		"$tmp/tty.out" || fail "a terminal: $(cat "$tmp/tty.out")"
+fi
+
 # Nowhere to decompress into.
 TMPDIR=$tmp/missing
 run nowhere status "$tmp/core.zst"
@@ -236,6 +246,28 @@ TMPDIR=$tmp/scratch
 grep -qx "tm-core: standard input is piped, and tm-core cannot make a file in $tmp/missing to copy it into: No such file or directory; set TMPDIR to a folder it may write" \
 	"$tmp/nowhere-pipe.err" ||
 	fail "no TMPDIR, piped: $(cat "$tmp/nowhere-pipe.err")"
+# No room to copy into: a full file system (a 2 MiB tmpfs, in a mount
+# namespace of its own, where root may make one), and `ulimit -f`, whose
+# SIGXFSZ would otherwise end tm-core.
+mkdir "$tmp/small"
+if unshare -m sh -c 'mount -t tmpfs -o size=2m tmpfs "$1"' sh "$tmp/small" \
+	2>/dev/null; then
+	status=0
+	unshare -m sh -c 'mount -t tmpfs -o size=2m tmpfs "$1" &&
+		TMPDIR=$1 exec timeout 120 "$2" status "$3"' sh "$tmp/small" \
+		"$core" "$tmp/core.zst" 2>"$tmp/full.err" || status=$?
+	[ $status -eq 2 ] || fail "full TMPDIR: status $status"
+	grep -qx "tm-core: cannot decompress $tmp/core.zst into $tmp/small: No space left on device after [0-9]* bytes; set TMPDIR to a folder with more room, or decompress it yourself (zstd -d)" \
+		"$tmp/full.err" || fail "full TMPDIR: $(cat "$tmp/full.err")"
+else
+	echo "note: no tmpfs in a mount namespace here; a full TMPDIR is not checked"
+fi
+status=0
+cat "$tmp/core" | (ulimit -f 1024 && exec "$core" status -) \
+	2>"$tmp/fsize.err" || status=$?
+[ $status -eq 2 ] || fail "ulimit -f: status $status: $(cat "$tmp/fsize.err")"
+grep -qx "tm-core: cannot copy standard input into $tmp/scratch: File too large after [0-9]* bytes; raise \`ulimit -f\`, or save it to a file first" \
+	"$tmp/fsize.err" || fail "ulimit -f: $(cat "$tmp/fsize.err")"
 [ -z "$(ls -A "$tmp/scratch")" ] ||
 	fail "files left behind: $(ls -A "$tmp/scratch")"
 
