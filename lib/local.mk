@@ -14,7 +14,7 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/modules.c lib/runtime/control.c \
 	lib/runtime/hooks.c lib/runtime/cxx_hooks.c \
 	lib/runtime/env.c lib/runtime/gdb_autoload.c \
-	lib/runtime/dlclose.c
+	lib/runtime/dlclose.c lib/runtime/getattr.c
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'
 # The hooks must not be turned into calls to themselves (calloc into
@@ -29,7 +29,7 @@ libtracemalloc_la_CFLAGS = $(RUNTIME_CFLAGS)
 libtracemalloc_la_LIBADD = -ldl -lpthread
 libtracemalloc_la_LDFLAGS = -version-info 0:0:0 \
 	-Wl,--version-script=$(srcdir)/lib/runtime/libtracemalloc.map \
-	-Wl,-z,nodelete
+	-Wl,-z,nodelete -Wl,-z,now
 EXTRA_DIST += lib/runtime/libtracemalloc.map
 EXTRA_libtracemalloc_la_DEPENDENCIES = lib/runtime/libtracemalloc.map
 tmincludedir = $(includedir)/tm

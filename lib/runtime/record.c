@@ -23,14 +23,13 @@ int tm_stack_cache_enabled = 1;
 // may run on an alternate stack of SIGSTKSZ (8 KiB), of which the kernel's
 // signal frame takes 3.5 KiB with AVX-512 (more with AMX): enough for
 // malloc, not for the capture and libunwind's state as well (about 5.5
-// KiB).  A thread's own stack may be small too (16 KiB, say), and its
-// bounds are known once its stack cache is set up (after its first
-// unwind); off it, sigaltstack() tells whether this is the alternate stack
-// and where it ends.  Only before an unwind: a stack the cache holds needs
-// none.
+// KiB).  A thread's own stack may be small too (16 KiB, say): its bounds
+// come with its stack cache, set up before its first unwind; off it,
+// sigaltstack() tells whether this is the alternate stack and where it
+// ends.  Only before an unwind: a stack the cache holds needs none.
 static bool unwind_fits(const void *hook_frame)
 {
-	const struct tm_stack_cache *c = tm_thread_stack_cache;
+	const struct tm_stack_cache *c = tm_stack_cache_prepare();
 	uintptr_t sp = (uintptr_t)hook_frame;
 	stack_t alternate;
 
@@ -43,7 +42,8 @@ static bool unwind_fits(const void *hook_frame)
 }
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
-// none could be made.
+// none could be made.  Its frame holds the capture (over 1 KiB): called
+// only once the unwind is known to fit.
 static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 						  uint64_t epoch)
 {
@@ -52,8 +52,6 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	unsigned n, total;
 	bool fresh;
 
-	if (!unwind_fits(hook_frame))
-		return 0;
 	tm_capture(&stack);
 	const uint64_t *frames =
 		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
@@ -82,7 +80,7 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 	uint32_t ref = tm_stack_cache_enabled
 			       ? tm_stack_cache_find(hook_frame, epoch)
 			       : 0;
-	if (!ref)
+	if (!ref && unwind_fits(hook_frame))
 		ref = unwound_traceback(hook_frame, epoch);
 	int64_t delta;
 

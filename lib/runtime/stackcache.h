@@ -137,6 +137,10 @@ static inline uint32_t tm_stack_cache_find(const void *hook_frame,
 }
 
 void tm_stack_cache_init(void);
+// This thread's cache, set up on first use with the bounds of the
+// thread's stack; NULL where there is none (not inside
+// pthread_getattr_np, which must not be asked again from there).
+struct tm_stack_cache *tm_stack_cache_prepare(void);
 size_t tm_stack_cache_memory(void);
 // The lock fork must hold (control.c).
 uint32_t *tm_stack_cache_fork_lock(void);

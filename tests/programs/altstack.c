@@ -6,11 +6,13 @@
 //   enough for malloc and strdup, not for an unwind.  The handler must
 //   not crash; its blocks go untraced.
 // large: 64 KiB more: the handler's blocks are traced, from the handler.
-// thread: a thread's own stack can be small too.  Once its first
-//   allocation (traced) has told the runtime where the stack ends, it
-//   allocates with 5 KiB left: no crash, untraced.
+// thread: a thread's own stack can be small too.  After a first
+//   allocation (traced), it allocates with 2 KiB left: no crash,
+//   untraced.  first: a thread's very first allocation with 2 KiB left,
+//   the same (it asks pthread_getattr_np for its stack first, which
+//   allocates inside: the runtime must not ask from there).
 // main: the main thread's stack ends RLIMIT_STACK below its top (run
-//   under `ulimit -s 1024`); allocating with 5 KiB left there must not
+//   under `ulimit -s 1024`); allocating with 2 KiB left there must not
 //   crash either, and goes untraced.  "main=untested" without a limit.
 //
 // Before the runtime looked at the room left, the small handler and the
@@ -82,13 +84,17 @@ static NOINLINE void descend(void)
 	volatile char pad[256];
 
 	pad[0] = 1;
-	if ((uintptr_t)pad - stack_low > 5 * 1024)
+	// 2 KiB: as much as plain glibc's malloc needs, a little more, and
+	// what the runtime needs to find out that it cannot unwind.
+	if ((uintptr_t)pad - stack_low > 2 * 1024)
 		descend();
 	else
 		deep_block = malloc(100);
 	pad[1] = 2;
 }
 
+// A thread with a 64 KiB stack; @arg, if not null, says to allocate
+// before it allocates with 2 KiB left.
 static void *small_thread(void *arg)
 {
 	pthread_attr_t attr;
@@ -100,31 +106,48 @@ static void *small_thread(void *arg)
 		return NULL;
 	pthread_attr_destroy(&attr);
 	stack_low = (uintptr_t)low;
-	shallow_block = malloc(100);
+	if (arg)
+		shallow_block = malloc(100);
 	descend();
 	return arg;
 }
 
-// "shallow=traced deep=untraced" and the like.
-static void on_small_thread(char *out, size_t cap)
+static const char *traced_block(const void *p)
 {
 	struct tm_block info;
 	uintptr_t frames[4];
+
+	return tm_get_object_traceback(p, &info, frames, 4) > 0 ? "traced"
+								: "untraced";
+}
+
+static void run_small_thread(void *arg)
+{
 	pthread_attr_t attr;
 	pthread_t thread;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
-	if (pthread_create(&thread, &attr, small_thread, NULL) != 0) {
+	if (pthread_create(&thread, &attr, small_thread, arg) != 0) {
 		perror("pthread_create");
 		exit(1);
 	}
 	pthread_join(thread, NULL);
-	int shallow = tm_get_object_traceback(shallow_block, &info, frames, 4);
-	int deep = tm_get_object_traceback(deep_block, &info, frames, 4);
-	snprintf(out, cap, "shallow=%s deep=%s",
-		 shallow > 0 ? "traced" : "untraced",
-		 deep > 0 ? "traced" : "untraced");
+	pthread_attr_destroy(&attr);
+}
+
+// "shallow=traced deep=untraced first=untraced" and the like.
+static void on_small_thread(char *out, size_t cap)
+{
+	static int after_shallow;
+
+	// First, so that the runtime has not yet asked where any thread's
+	// stack ends: its own first calls cost stack too.
+	run_small_thread(NULL);
+	const char *first = traced_block(deep_block);
+	run_small_thread(&after_shallow);
+	snprintf(out, cap, "shallow=%s deep=%s first=%s",
+		 traced_block(shallow_block), traced_block(deep_block), first);
 }
 
 // The top of the main thread's stack, from /proc/self/maps; 0 if unknown.
@@ -182,7 +205,7 @@ int main(void)
 	const char *large = traced();
 	free(block);
 	free(copy);
-	char thread[64], main_stack[32];
+	char thread[80], main_stack[32];
 	on_small_thread(thread, sizeof(thread));
 	on_main_stack(main_stack, sizeof(main_stack));
 	printf("altstack small=%s large=%s thread %s %s\n", small, large,
