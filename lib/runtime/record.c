@@ -19,17 +19,16 @@ int tm_stack_cache_enabled = 1;
 // (tests/programs/altstack.c).
 #define TM_UNWIND_STACK_NEEDED (8 * 1024)
 
-// Whether an unwind fits in the stack below @hook_frame.  A signal handler
-// may run on an alternate stack of SIGSTKSZ (8 KiB), of which the kernel's
-// signal frame takes 3.5 KiB with AVX-512 (more with AMX): enough for
-// malloc, not for the capture and libunwind's state as well (about 5.5
-// KiB).  A thread's own stack may be small too (16 KiB, say): its bounds
-// come with its stack cache, set up before its first unwind; off it,
-// sigaltstack() tells whether this is the alternate stack and where it
-// ends.  Only before an unwind: a stack the cache holds needs none.
-static bool unwind_fits(const void *hook_frame)
+// Whether an unwind fits in the stack below @hook_frame, as far as can be
+// known without a spare stack.  A signal handler may run on an alternate
+// stack of SIGSTKSZ (8 KiB), of which the kernel's signal frame takes 3.5
+// KiB with AVX-512 (more with AMX): enough for malloc, not for the capture
+// and libunwind's state as well (about 5.5 KiB).  A thread's own stack may
+// be small too (16 KiB, say).  Its bounds come with its stack cache (@c);
+// off it, sigaltstack() tells whether this is the alternate stack and
+// where it ends.
+static bool unwind_fits(const struct tm_stack_cache *c, const void *hook_frame)
 {
-	const struct tm_stack_cache *c = tm_stack_cache_prepare();
 	uintptr_t sp = (uintptr_t)hook_frame;
 	stack_t alternate;
 
@@ -43,7 +42,7 @@ static bool unwind_fits(const void *hook_frame)
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
 // none could be made.  Its frame holds the capture (over 1 KiB): called
-// only once the unwind is known to fit.
+// only where the unwind fits.
 static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 						  uint64_t epoch)
 {
@@ -67,6 +66,51 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	return ref;
 }
 
+#if defined(__x86_64__)
+uint32_t tm_call_on_stack(uint32_t (*fn)(void *), void *arg, void *top);
+#define HAVE_SPARE_STACK 1
+#else // switch_stack.S is for x86_64 only
+#define HAVE_SPARE_STACK 0
+#define tm_call_on_stack(fn, arg, top) 0
+#endif
+
+struct unwind_call {
+	const void *hook_frame;
+	uint64_t epoch;
+};
+
+static TM_RUNTIME_TEXT uint32_t unwound_traceback_for(void *arg)
+{
+	const struct unwind_call *call = arg;
+
+	return unwound_traceback(call->hook_frame, call->epoch);
+}
+
+// The traceback of a stack the cache did not hold.  On the thread's own
+// stack with room, the unwind runs there; short of room, or on a stack
+// whose end is unknown (a signal handler's alternate stack, a coroutine's),
+// it runs on a stack of the runtime's own (switch_stack.S), so that an
+// allocation with little stack left is traced and needs no more of it
+// than under plain malloc.  Without one, the unwind runs where it fits.
+static TM_RUNTIME_TEXT uint32_t stack_traceback(const void *hook_frame,
+						uint64_t epoch)
+{
+	struct tm_stack_cache *c = tm_stack_cache_prepare();
+	uintptr_t sp = (uintptr_t)hook_frame;
+
+	if (c && tm_stack_cache_covers(c, sp) &&
+	    sp - c->stack_low >= TM_UNWIND_STACK_NEEDED)
+		return unwound_traceback(hook_frame, epoch);
+	void *spare =
+		HAVE_SPARE_STACK && c ? tm_stack_cache_spare_stack(c) : NULL;
+	if (spare) {
+		struct unwind_call call = { hook_frame, epoch };
+		return tm_call_on_stack(unwound_traceback_for, &call, spare);
+	}
+	return unwind_fits(c, hook_frame) ? unwound_traceback(hook_frame, epoch)
+					  : 0;
+}
+
 TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 			       const void *hook_frame)
 {
@@ -80,8 +124,8 @@ TM_RUNTIME_TEXT bool tm_record(uint32_t domain, uint64_t address, uint64_t size,
 	uint32_t ref = tm_stack_cache_enabled
 			       ? tm_stack_cache_find(hook_frame, epoch)
 			       : 0;
-	if (!ref && unwind_fits(hook_frame))
-		ref = unwound_traceback(hook_frame, epoch);
+	if (!ref)
+		ref = stack_traceback(hook_frame, epoch);
 	int64_t delta;
 
 	if (ref &&

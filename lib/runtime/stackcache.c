@@ -68,14 +68,22 @@ static int exit_key_ready;
 
 extern void *__libc_stack_end;
 
-static void release_cache(void *arg)
+static void release_cache(struct tm_stack_cache *c)
 {
-	struct tm_stack_cache *c = arg;
-
 	tm_spin_lock(&free_lock);
 	c->next_free = free_caches;
 	free_caches = c;
 	tm_spin_unlock(&free_lock);
+}
+
+// A thread exits: a new thread may take its cache, spare stack included,
+// at once.  The destructors that run after this one may still allocate;
+// they do so without a cache, and never on that spare stack.
+static void thread_exits(void *arg)
+{
+	tm_thread_stack_cache = NULL;
+	thread_uncacheable = 1;
+	release_cache(arg);
 }
 
 // Held around fork: a child must not inherit it held by another thread.
@@ -92,8 +100,7 @@ size_t tm_stack_cache_memory(void)
 void tm_stack_cache_init(void)
 {
 	tm_getattr_init();
-	if (!exit_key_ready &&
-	    pthread_key_create(&exit_key, release_cache) == 0)
+	if (!exit_key_ready && pthread_key_create(&exit_key, thread_exits) == 0)
 		exit_key_ready = 1;
 }
 
@@ -150,7 +157,9 @@ struct tm_stack_cache *tm_stack_cache_prepare(void)
 		free_caches = c->next_free;
 	tm_spin_unlock(&free_lock);
 	if (c) {
+		void *spare_stack = c->spare_stack;
 		memset(c, 0, sizeof(*c));
+		c->spare_stack = spare_stack;
 	} else {
 		// Zero already, and left untouched: a thread makes resident
 		// only the entries and memo words it uses (2,000 threads,
@@ -172,6 +181,27 @@ struct tm_stack_cache *tm_stack_cache_prepare(void)
 	pthread_setspecific(exit_key, c);
 	tm_thread_stack_cache = c;
 	return c;
+}
+
+void *tm_stack_cache_spare_stack(struct tm_stack_cache *c)
+{
+	if (c->spare_stack)
+		return c->spare_stack;
+	// The guard page below it makes an overflow a crash rather than a
+	// silent write into whatever lies below.  Untouched pages stay
+	// unbacked: an unwind uses about 6 KiB of it.
+	size_t size = TM_SPARE_STACK_SIZE + 4096;
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, 4096, PROT_NONE) != 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	__atomic_fetch_add(&mapped_bytes, size, __ATOMIC_RELAXED);
+	c->spare_stack = p + size;
+	return c->spare_stack;
 }
 
 // A slot above the slot @at (which holds @here) that holds return address

@@ -73,6 +73,10 @@ static inline uint64_t tm_frame_memo_words(uint64_t memo)
 struct tm_stack_cache {
 	struct tm_stack_cache *next_free;
 	uintptr_t stack_low, stack_high; // this thread's stack
+	// The top of a stack of the runtime's own, for unwinds that may not
+	// fit on the program's: mapped on first need, and kept with the cache
+	// when another thread takes it over.
+	void *spare_stack;
 	struct tm_stack_cache_entry entries[TM_STACK_CACHE_ENTRIES];
 	uint64_t frame_memo[TM_FRAME_MEMO_ENTRIES];
 	// Stacks unwound and not stored yet, each with a count
@@ -141,6 +145,10 @@ void tm_stack_cache_init(void);
 // thread's stack; NULL where there is none (not inside
 // pthread_getattr_np, which must not be asked again from there).
 struct tm_stack_cache *tm_stack_cache_prepare(void);
+// The top of @c's spare stack (TM_SPARE_STACK_SIZE bytes, above a guard
+// page), or NULL if it cannot be mapped.
+#define TM_SPARE_STACK_SIZE ((size_t)64 << 10)
+void *tm_stack_cache_spare_stack(struct tm_stack_cache *c);
 size_t tm_stack_cache_memory(void);
 // The lock fork must hold (control.c).
 uint32_t *tm_stack_cache_fork_lock(void);

@@ -27,20 +27,30 @@ traced "$programs/sighandler" lookup 2000 >"$tmp/out" 2>"$tmp/err" ||
 grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"
 
-# Handlers on an alternate signal stack (altstack.c): one too small for an
-# unwind must not crash, and its blocks go untraced; one with room is
-# traced.  The same for a thread, after a first allocation and as its
-# first, and for the main thread held to 1 MiB by `ulimit -s`, that
-# allocate with 2 KiB of stack left.  Made to unwind anyway, the small
-# handler, the threads and the main thread died of SIGSEGV.
+# Allocations with little stack left (altstack.c): a handler on an
+# alternate signal stack too small for an unwind, and one with room; two
+# threads with 64 KiB stacks, one as its first allocation; the main thread
+# held to 1 MiB by `ulimit -s`; and a coroutine on a 64 KiB stack, each
+# with 2 KiB of stack left.  None may crash, and each block is traced
+# from its own frames: the runtime unwinds on a stack of its own.  Before
+# it had one, the small handler's and the threads' blocks went untraced,
+# and the coroutine died of SIGSEGV; before it looked at the room left,
+# all but the large handler died.
 mkdir "$tmp/alt"
 (ulimit -s 1024 && TRACEMALLOC_FILE=$tmp/alt/trace.%p traced "$programs/altstack") \
 	>"$tmp/out" 2>&1 || fail "altstack failed: $(cat "$tmp/out")"
-grep -q '^altstack small=untraced large=traced thread shallow=traced deep=untraced first=untraced main=untraced$' \
+grep -q '^altstack small=traced large=traced first=traced shallow=traced thread=traced main=traced coroutine=traced$' \
 	"$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"
-# The five blocks left untraced are counted, and tm-core says why.
-"$top_builddir/analyzer/tm-core" status "$(only_file "$tmp/alt")" >"$tmp/status" ||
-	fail "tm-core status failed on altstack's file"
-grep -q '^untraced: 5 allocations (no room in the table, or too little stack left to unwind)$' \
-	"$tmp/status" || fail "unexpected status: $(cat "$tmp/status")"
+probe_file "$(only_file "$tmp/alt")" "$tmp/alt/table"
+# The small handler's blocks, from the handler, through the signal frame.
+expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=111 .* frames=allocate;.*;raise;on_alternate_stack;main;'
+expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=15 .* frames=allocate;.*;raise;on_alternate_stack;main;'
+# The deep blocks, unwound past the switch of stacks down to each stack's
+# base: about 220 frames of descend (the unwinder stops at 256).
+for size in 100 101 102 103; do
+	expect_exactly "$tmp/alt/table" 1 "^trace domain=0 size=$size nframe=16 total=(2[0-9][0-9]) frames=(descend;){15}descend\$"
+done
+expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=99 .* frames=small_thread;start_thread;'
+grep -q '^table .* untraced=0 ' "$tmp/alt/table" ||
+	fail "altstack left allocations untraced: $(grep '^table' "$tmp/alt/table")"

@@ -1,31 +1,40 @@
-// altstack.c: signal handlers that allocate on an alternate signal stack,
-// as crash handlers do.
+// altstack.c: allocations with little stack left, as crash handlers,
+// small threads and coroutines make them.  None may crash, and each is
+// traced from its own frames: where the program's stack has too little
+// room for an unwind, or an end the runtime cannot know, the runtime
+// unwinds on a stack of its own.
 //
-// small: the stack has room for the kernel's signal frame plus 4.5 KiB,
-//   about what 8 KiB (the old SIGSTKSZ) leaves on a machine with AVX-512:
-//   enough for malloc and strdup, not for an unwind.  The handler must
-//   not crash; its blocks go untraced.
-// large: 64 KiB more: the handler's blocks are traced, from the handler.
-// thread: a thread's own stack can be small too.  After a first
-//   allocation (traced), it allocates with 2 KiB left: no crash,
-//   untraced.  first: a thread's very first allocation with 2 KiB left,
-//   the same (it asks pthread_getattr_np for its stack first, which
-//   allocates inside: the runtime must not ask from there).
+// small: a signal handler on an alternate stack with room for the
+//   kernel's signal frame plus 4.5 KiB, about what 8 KiB (the old
+//   SIGSTKSZ) leaves on a machine with AVX-512: enough for malloc and
+//   strdup, not for an unwind.  Its blocks (111 bytes, and strdup's 15)
+//   are kept.
+// large: 64 KiB more; its blocks are freed.
+// first: a thread with a 64 KiB stack makes its very first allocation
+//   (100 bytes) with 2 KiB left.  It asks pthread_getattr_np for its stack
+//   before, which allocates inside: the runtime must not ask from there.
+// thread: another such thread allocates (99 bytes), then allocates 101
+//   with 2 KiB left.
 // main: the main thread's stack ends RLIMIT_STACK below its top (run
-//   under `ulimit -s 1024`); allocating with 2 KiB left there must not
-//   crash either, and goes untraced.  "main=untested" without a limit.
+//   under `ulimit -s 1024`); it allocates 102 bytes with 2 KiB left.
+//   "main=untested" without a limit.
+// coroutine: a makecontext coroutine on a 64 KiB stack from mmap, above a
+//   guard page, allocates 103 bytes with 2 KiB left.
 //
 // Before the runtime looked at the room left, the small handler and the
-// thread died of SIGSEGV when traced, and ran untraced.
+// threads died of SIGSEGV when traced, and ran untraced; then, until it
+// had a stack of its own, they ran with their blocks untraced, and the
+// coroutine died.
 //   altstack
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "tm/tracemalloc.h"
@@ -37,7 +46,7 @@ static char *block, *copy;
 static void allocate(int sig)
 {
 	(void)sig;
-	block = malloc(100);
+	block = malloc(111);
 	copy = strdup("a crash report");
 }
 
@@ -61,22 +70,25 @@ static void on_alternate_stack(size_t size)
 	free(stack.ss_sp);
 }
 
-// "traced" if both of the handler's blocks are, "untraced" if neither is.
-static const char *traced(void)
+static const char *traced_block(const void *p)
 {
 	struct tm_block info;
 	uintptr_t frames[4];
-	int a = tm_get_object_traceback(block, &info, frames, 4);
-	int b = tm_get_object_traceback(copy, &info, frames, 4);
 
-	if (a > 0 && b > 0)
-		return "traced";
-	if (a == -ENOENT && b == -ENOENT)
-		return "untraced";
-	return "mixed";
+	return tm_get_object_traceback(p, &info, frames, 4) > 0 ? "traced"
+								: "untraced";
+}
+
+// "traced" if both of the handler's blocks are, "untraced" if neither is.
+static const char *traced(void)
+{
+	const char *a = traced_block(block), *b = traced_block(copy);
+
+	return strcmp(a, b) == 0 ? a : "mixed";
 }
 
 static uintptr_t stack_low;
+static size_t deep_size;
 static void *shallow_block, *deep_block;
 
 static NOINLINE void descend(void)
@@ -84,12 +96,11 @@ static NOINLINE void descend(void)
 	volatile char pad[256];
 
 	pad[0] = 1;
-	// 2 KiB: as much as plain glibc's malloc needs, a little more, and
-	// what the runtime needs to find out that it cannot unwind.
+	// 2 KiB: as much as plain glibc's malloc needs, and a little more.
 	if ((uintptr_t)pad - stack_low > 2 * 1024)
 		descend();
 	else
-		deep_block = malloc(100);
+		deep_block = malloc(deep_size);
 	pad[1] = 2;
 }
 
@@ -107,25 +118,18 @@ static void *small_thread(void *arg)
 	pthread_attr_destroy(&attr);
 	stack_low = (uintptr_t)low;
 	if (arg)
-		shallow_block = malloc(100);
+		shallow_block = malloc(99);
 	descend();
 	return arg;
 }
 
-static const char *traced_block(const void *p)
-{
-	struct tm_block info;
-	uintptr_t frames[4];
-
-	return tm_get_object_traceback(p, &info, frames, 4) > 0 ? "traced"
-								: "untraced";
-}
-
-static void run_small_thread(void *arg)
+// Run small_thread(@arg); "traced" if its deep block of @size bytes is.
+static const char *on_small_thread(void *arg, size_t size)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 
+	deep_size = size;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	if (pthread_create(&thread, &attr, small_thread, arg) != 0) {
@@ -134,20 +138,7 @@ static void run_small_thread(void *arg)
 	}
 	pthread_join(thread, NULL);
 	pthread_attr_destroy(&attr);
-}
-
-// "shallow=traced deep=untraced first=untraced" and the like.
-static void on_small_thread(char *out, size_t cap)
-{
-	static int after_shallow;
-
-	// First, so that the runtime has not yet asked where any thread's
-	// stack ends: its own first calls cost stack too.
-	run_small_thread(NULL);
-	const char *first = traced_block(deep_block);
-	run_small_thread(&after_shallow);
-	snprintf(out, cap, "shallow=%s deep=%s first=%s",
-		 traced_block(shallow_block), traced_block(deep_block), first);
+	return traced_block(deep_block);
 }
 
 // The top of the main thread's stack, from /proc/self/maps; 0 if unknown.
@@ -168,11 +159,9 @@ static uintptr_t main_stack_top(void)
 	return top;
 }
 
-// "main=untraced" and the like.
+// "main=traced" and the like.
 static void on_main_stack(char *out, size_t cap)
 {
-	struct tm_block info;
-	uintptr_t frames[4];
 	struct rlimit limit;
 	uintptr_t top = main_stack_top();
 
@@ -182,9 +171,38 @@ static void on_main_stack(char *out, size_t cap)
 		return;
 	}
 	stack_low = top - limit.rlim_cur;
+	deep_size = 102;
 	descend();
-	int deep = tm_get_object_traceback(deep_block, &info, frames, 4);
-	snprintf(out, cap, "main=%s", deep > 0 ? "traced" : "untraced");
+	snprintf(out, cap, "main=%s", traced_block(deep_block));
+}
+
+static ucontext_t caller, coroutine;
+
+static void coroutine_body(void)
+{
+	descend();
+}
+
+// "traced" if a coroutine's block, allocated with 2 KiB left, is.
+static const char *on_coroutine(void)
+{
+	size_t size = 64 * 1024, guard = 4096;
+	char *stack = mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (stack == MAP_FAILED || mprotect(stack, guard, PROT_NONE) != 0 ||
+	    getcontext(&coroutine) != 0) {
+		perror("coroutine");
+		exit(1);
+	}
+	coroutine.uc_stack.ss_sp = stack + guard;
+	coroutine.uc_stack.ss_size = size;
+	coroutine.uc_link = &caller;
+	makecontext(&coroutine, coroutine_body, 0);
+	stack_low = (uintptr_t)stack + guard;
+	deep_size = 103;
+	swapcontext(&caller, &coroutine);
+	return traced_block(deep_block);
 }
 
 int main(void)
@@ -198,17 +216,22 @@ int main(void)
 		return 1;
 	}
 	on_alternate_stack((size_t)frame + 4608);
-	const char *small = traced();
-	free(block);
-	free(copy);
+	const char *small = traced(); // its blocks are kept
 	on_alternate_stack((size_t)frame + 65536);
 	const char *large = traced();
 	free(block);
 	free(copy);
-	char thread[80], main_stack[32];
-	on_small_thread(thread, sizeof(thread));
+	// The first, so that the runtime has not yet asked where any
+	// thread's stack ends: its own first calls cost stack too.
+	const char *first = on_small_thread(NULL, 100);
+	static int after_shallow;
+	const char *thread = on_small_thread(&after_shallow, 101);
+	const char *shallow = traced_block(shallow_block);
+	char main_stack[32];
 	on_main_stack(main_stack, sizeof(main_stack));
-	printf("altstack small=%s large=%s thread %s %s\n", small, large,
-	       thread, main_stack);
+	printf("altstack small=%s large=%s first=%s shallow=%s thread=%s %s "
+	       "coroutine=%s\n",
+	       small, large, first, shallow, thread, main_stack,
+	       on_coroutine());
 	return 0;
 }
