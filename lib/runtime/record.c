@@ -86,21 +86,17 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback_for(void *arg)
 	return unwound_traceback(call->hook_frame, call->epoch);
 }
 
-// The traceback of a stack the cache did not hold.  On the thread's own
-// stack with room, the unwind runs there; short of room, or on a stack
-// whose end is unknown (a signal handler's alternate stack, a coroutine's),
-// it runs on a stack of the runtime's own (switch_stack.S), so that an
-// allocation with little stack left is traced and needs no more of it
-// than under plain malloc.  Without one, the unwind runs where it fits.
+// The traceback of a stack the cache did not hold.  The unwind runs on a
+// stack of the runtime's own (switch_stack.S), so that an allocation needs
+// hardly more of the program's stack than under plain malloc, wherever it
+// runs: with little room left on a small thread stack, on a signal
+// handler's alternate stack, on a coroutine's stack whose end nothing
+// tells (one that is an array on the thread's stack looks like the
+// thread's own).  Without one, the unwind runs where it fits.
 static TM_RUNTIME_TEXT uint32_t stack_traceback(const void *hook_frame,
 						uint64_t epoch)
 {
 	struct tm_stack_cache *c = tm_stack_cache_prepare();
-	uintptr_t sp = (uintptr_t)hook_frame;
-
-	if (c && tm_stack_cache_covers(c, sp) &&
-	    sp - c->stack_low >= TM_UNWIND_STACK_NEEDED)
-		return unwound_traceback(hook_frame, epoch);
 	void *spare =
 		HAVE_SPARE_STACK && c ? tm_stack_cache_spare_stack(c) : NULL;
 	if (spare) {

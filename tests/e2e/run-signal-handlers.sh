@@ -30,16 +30,17 @@ grep -q '^sighandler lookup=2000 failed=0 table=agrees$' "$tmp/out" ||
 # Allocations with little stack left (altstack.c): a handler on an
 # alternate signal stack too small for an unwind, and one with room; two
 # threads with 64 KiB stacks, one as its first allocation; the main thread
-# held to 1 MiB by `ulimit -s`; and a coroutine on a 64 KiB stack, each
-# with 2 KiB of stack left.  None may crash, and each block is traced
-# from its own frames: the runtime unwinds on a stack of its own.  Before
-# it had one, the small handler's and the threads' blocks went untraced,
-# and the coroutine died of SIGSEGV; before it looked at the room left,
-# all but the large handler died.
+# held to 1 MiB by `ulimit -s`; and coroutines on a 64 KiB stack from
+# mmap and on an array on the main thread's stack, each with 2 KiB of
+# stack left.  None may crash, and each block is traced from its own
+# frames: the runtime unwinds on a stack of its own.  Before it did, the
+# small handler's and the threads' blocks went untraced, and the
+# coroutines died of SIGSEGV; before it looked at the room left, all but
+# the large handler died.
 mkdir "$tmp/alt"
 (ulimit -s 1024 && TRACEMALLOC_FILE=$tmp/alt/trace.%p traced "$programs/altstack") \
 	>"$tmp/out" 2>&1 || fail "altstack failed: $(cat "$tmp/out")"
-grep -q '^altstack small=traced large=traced first=traced shallow=traced thread=traced main=traced coroutine=traced$' \
+grep -q '^altstack small=traced large=traced first=traced shallow=traced thread=traced main=traced coroutine=traced array=traced$' \
 	"$tmp/out" ||
 	fail "unexpected output: $(cat "$tmp/out")"
 probe_file "$(only_file "$tmp/alt")" "$tmp/alt/table"
@@ -48,7 +49,7 @@ expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=111 .* frames=allocate;.
 expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=15 .* frames=allocate;.*;raise;on_alternate_stack;main;'
 # The deep blocks, unwound past the switch of stacks down to each stack's
 # base: about 220 frames of descend (the unwinder stops at 256).
-for size in 100 101 102 103; do
+for size in 100 101 102 103 104; do
 	expect_exactly "$tmp/alt/table" 1 "^trace domain=0 size=$size nframe=16 total=(2[0-9][0-9]) frames=(descend;){15}descend\$"
 done
 expect_exactly "$tmp/alt/table" 1 '^trace domain=0 size=99 .* frames=small_thread;start_thread;'

@@ -20,11 +20,13 @@
 //   "main=untested" without a limit.
 // coroutine: a makecontext coroutine on a 64 KiB stack from mmap, above a
 //   guard page, allocates 103 bytes with 2 KiB left.
+// array: the same on a 64 KiB array on the main thread's stack (104
+//   bytes): the runtime takes it for the thread's own stack, with room.
 //
 // Before the runtime looked at the room left, the small handler and the
 // threads died of SIGSEGV when traced, and ran untraced; then, until it
-// had a stack of its own, they ran with their blocks untraced, and the
-// coroutine died.
+// unwound on a stack of its own, they ran with their blocks untraced, and
+// the coroutines died.
 //   altstack
 #include <pthread.h>
 #include <signal.h>
@@ -183,26 +185,46 @@ static void coroutine_body(void)
 	descend();
 }
 
-// "traced" if a coroutine's block, allocated with 2 KiB left, is.
-static const char *on_coroutine(void)
+// Run a coroutine on the @size bytes at @stack, which allocates @block_size
+// bytes with 2 KiB left; "traced" if that block is.
+static const char *on_coroutine(char *stack, size_t size, size_t block_size)
+{
+	if (getcontext(&coroutine) != 0) {
+		perror("getcontext");
+		exit(1);
+	}
+	coroutine.uc_stack.ss_sp = stack;
+	coroutine.uc_stack.ss_size = size;
+	coroutine.uc_link = &caller;
+	makecontext(&coroutine, coroutine_body, 0);
+	stack_low = (uintptr_t)stack;
+	deep_size = block_size;
+	swapcontext(&caller, &coroutine);
+	return traced_block(deep_block);
+}
+
+// A coroutine on a stack from mmap, above a guard page.
+static const char *on_mapped_coroutine(void)
 {
 	size_t size = 64 * 1024, guard = 4096;
 	char *stack = mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (stack == MAP_FAILED || mprotect(stack, guard, PROT_NONE) != 0 ||
-	    getcontext(&coroutine) != 0) {
-		perror("coroutine");
+	if (stack == MAP_FAILED || mprotect(stack, guard, PROT_NONE) != 0) {
+		perror("mmap");
 		exit(1);
 	}
-	coroutine.uc_stack.ss_sp = stack + guard;
-	coroutine.uc_stack.ss_size = size;
-	coroutine.uc_link = &caller;
-	makecontext(&coroutine, coroutine_body, 0);
-	stack_low = (uintptr_t)stack + guard;
-	deep_size = 103;
-	swapcontext(&caller, &coroutine);
-	return traced_block(deep_block);
+	return on_coroutine(stack + guard, size, 103);
+}
+
+// A coroutine on an array in this frame: to the runtime it looks like the
+// thread's own stack, with room to spare below.  What lies below is this
+// thread's suspended frames, which an unwind there would overwrite.
+static NOINLINE const char *on_array_coroutine(void)
+{
+	char stack[64 * 1024] __attribute__((aligned(16)));
+
+	return on_coroutine(stack, sizeof(stack), 104);
 }
 
 int main(void)
@@ -229,9 +251,10 @@ int main(void)
 	const char *shallow = traced_block(shallow_block);
 	char main_stack[32];
 	on_main_stack(main_stack, sizeof(main_stack));
+	const char *mapped = on_mapped_coroutine();
 	printf("altstack small=%s large=%s first=%s shallow=%s thread=%s %s "
-	       "coroutine=%s\n",
-	       small, large, first, shallow, thread, main_stack,
-	       on_coroutine());
+	       "coroutine=%s array=%s\n",
+	       small, large, first, shallow, thread, main_stack, mapped,
+	       on_array_coroutine());
 	return 0;
 }
