@@ -183,10 +183,8 @@ struct tm_stack_cache *tm_stack_cache_prepare(void)
 	return c;
 }
 
-void *tm_stack_cache_spare_stack(struct tm_stack_cache *c)
+void *tm_stack_cache_map_spare_stack(struct tm_stack_cache *c)
 {
-	if (c->spare_stack)
-		return c->spare_stack;
 	// The guard page below it makes an overflow a crash rather than a
 	// silent write into whatever lies below.  Untouched pages stay
 	// unbacked: an unwind uses about 6 KiB of it.

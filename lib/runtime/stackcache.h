@@ -148,7 +148,12 @@ struct tm_stack_cache *tm_stack_cache_prepare(void);
 // The top of @c's spare stack (TM_SPARE_STACK_SIZE bytes, above a guard
 // page), or NULL if it cannot be mapped.
 #define TM_SPARE_STACK_SIZE ((size_t)64 << 10)
-void *tm_stack_cache_spare_stack(struct tm_stack_cache *c);
+void *tm_stack_cache_map_spare_stack(struct tm_stack_cache *c);
+static inline void *tm_stack_cache_spare_stack(struct tm_stack_cache *c)
+{
+	return c->spare_stack ? c->spare_stack
+			      : tm_stack_cache_map_spare_stack(c);
+}
 size_t tm_stack_cache_memory(void);
 // The lock fork must hold (control.c).
 uint32_t *tm_stack_cache_fork_lock(void);

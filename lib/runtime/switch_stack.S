@@ -1,9 +1,10 @@
 /* switch_stack.S: call a function on another stack, for unwinds that would
    not fit on the program's (record.c).
 
-   uint32_t tm_call_on_stack(uint32_t (*fn)(void *), void *arg, void *top);
+   uint32_t tm_call_on_stack(uint32_t (*fn)(const void *, uint64_t),
+                             const void *a, uint64_t b, void *top);
 
-   calls fn(arg) with the stack pointer at top (16-byte aligned) and
+   calls fn(a, b) with the stack pointer at top (16-byte aligned) and
    returns its result.  The frame keeps a frame pointer into the caller's
    stack and its call frame information says so, the way a standard frame
    does: an unwinder that starts inside fn walks back through this frame
@@ -24,9 +25,10 @@ tm_call_on_stack:
 	.cfi_def_cfa_register %rbp
 	/* From here to the return, the caller's frame is found through
 	   %rbp alone, whatever %rsp holds. */
-	movq %rdx, %rsp
+	movq %rcx, %rsp
 	movq %rdi, %rax
 	movq %rsi, %rdi
+	movq %rdx, %rsi
 	call *%rax
 	movq %rbp, %rsp
 	popq %rbp
