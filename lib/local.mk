@@ -14,7 +14,7 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/modules.c lib/runtime/control.c \
 	lib/runtime/hooks.c lib/runtime/cxx_hooks.c \
 	lib/runtime/env.c lib/runtime/gdb_autoload.c \
-	lib/runtime/dlclose.c lib/runtime/getattr.c \
+	lib/runtime/dlclose.c \
 	lib/runtime/switch_stack.S
 RUNTIME_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/layout \
 	-I$(srcdir)/lib/include -DTM_PLUGIN_DIR='"$(pkgdatadir)/python"'

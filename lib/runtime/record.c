@@ -24,9 +24,9 @@ int tm_stack_cache_enabled = 1;
 // stack of SIGSTKSZ (8 KiB), of which the kernel's signal frame takes 3.5
 // KiB with AVX-512 (more with AMX): enough for malloc, not for the capture
 // and libunwind's state as well (about 5.5 KiB).  A thread's own stack may
-// be small too (16 KiB, say).  Its bounds come with its stack cache (@c);
-// off it, sigaltstack() tells whether this is the alternate stack and
-// where it ends.
+// be small too (16 KiB, say).  Its bounds are known from its first
+// unwind on (@c); off it, sigaltstack() tells whether this is the
+// alternate stack and where it ends.
 static bool unwind_fits(const struct tm_stack_cache *c, const void *hook_frame)
 {
 	uintptr_t sp = (uintptr_t)hook_frame;

@@ -9,7 +9,6 @@
 #include "tm/tracemalloc.h"
 #include "tm_layout.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,13 +120,6 @@ void tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
 void tm_modules_forget_unloaded(void);
-
-// getattr.c: whether this thread is inside pthread_getattr_np (which
-// holds the thread's lock), and the thread's own attributes from glibc's
-// pthread_getattr_np (false if unknown).  Ask only outside it.
-extern __thread int tm_thread_in_getattr;
-bool tm_getattr_self(pthread_attr_t *attr);
-void tm_getattr_init(void);
 
 // hooks.c: resolve the real allocator.
 void tm_hooks_init(void);

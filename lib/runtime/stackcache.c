@@ -40,6 +40,8 @@
 
 #include "prim.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -67,6 +69,42 @@ static pthread_key_t exit_key;
 static int exit_key_ready;
 
 extern void *__libc_stack_end;
+
+// glibc's pthread_getattr_np holds the thread's own lock while it calls
+// realloc (the JVM asks for every new thread's stack this way).  Asked
+// again from inside, it would wait for that lock forever; so a thread
+// learns where its stack ends from a stack without it.  Its code, found
+// at start:
+static uintptr_t getattr_start, getattr_end;
+
+static void find_getattr(void)
+{
+	// dlsym finds glibc's definition even where a program that takes
+	// the function's address has a stub of its own.
+	void *f = dlsym(RTLD_DEFAULT, "pthread_getattr_np");
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+
+	if (!f)
+		f = (void *)pthread_getattr_np;
+	getattr_start = (uintptr_t)f;
+	if (dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+	    sym->st_size)
+		getattr_end = getattr_start + sym->st_size;
+	else // a static program: no symbol sizes, so a generous guess
+		getattr_end = getattr_start + 4096;
+}
+
+static bool inside_getattr(void *const *pcs, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		// A return address may be just past its call's function.
+		uintptr_t pc = (uintptr_t)pcs[i] - 1;
+		if (pc >= getattr_start && pc < getattr_end)
+			return true;
+	}
+	return false;
+}
 
 static void release_cache(struct tm_stack_cache *c)
 {
@@ -99,9 +137,9 @@ size_t tm_stack_cache_memory(void)
 
 void tm_stack_cache_init(void)
 {
-	tm_getattr_init();
 	if (!exit_key_ready && pthread_key_create(&exit_key, thread_exits) == 0)
 		exit_key_ready = 1;
+	find_getattr();
 }
 
 // The bounds of this thread's stack, or false if unknown.
@@ -136,7 +174,7 @@ static bool stack_bounds(uintptr_t *low, uintptr_t *high)
 	void *addr;
 	size_t size;
 	// This may allocate (glibc's cpuset), under the guard: untraced.
-	if (!tm_getattr_self(&attr))
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
 		return false;
 	bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
 	pthread_attr_destroy(&attr);
@@ -149,7 +187,7 @@ struct tm_stack_cache *tm_stack_cache_prepare(void)
 {
 	struct tm_stack_cache *c = tm_thread_stack_cache;
 
-	if (c || thread_uncacheable || !exit_key_ready || tm_thread_in_getattr)
+	if (c || thread_uncacheable || !exit_key_ready)
 		return c;
 	tm_spin_lock(&free_lock);
 	c = free_caches;
@@ -172,11 +210,6 @@ struct tm_stack_cache *tm_stack_cache_prepare(void)
 		}
 		c = p;
 		__atomic_fetch_add(&mapped_bytes, sizeof(*c), __ATOMIC_RELAXED);
-	}
-	if (!stack_bounds(&c->stack_low, &c->stack_high)) {
-		thread_uncacheable = 1;
-		release_cache(c);
-		return NULL;
 	}
 	pthread_setspecific(exit_key, c);
 	tm_thread_stack_cache = c;
@@ -392,8 +425,12 @@ void tm_stack_cache_store(const void *hook_frame, void *const *pcs,
 			  unsigned count, bool complete, uint32_t ref,
 			  uint64_t epoch)
 {
-	struct tm_stack_cache *c = tm_stack_cache_prepare();
+	struct tm_stack_cache *c = tm_thread_stack_cache;
 	uintptr_t base = (uintptr_t)hook_frame;
+
+	if (c && !c->bounds && !inside_getattr(pcs, count))
+		c->bounds =
+			stack_bounds(&c->stack_low, &c->stack_high) ? 1 : -1;
 	uintptr_t slot = base + sizeof(uint64_t);
 
 	// An unwind that filled its buffer may have stopped early.

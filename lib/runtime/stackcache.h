@@ -72,7 +72,11 @@ static inline uint64_t tm_frame_memo_words(uint64_t memo)
 
 struct tm_stack_cache {
 	struct tm_stack_cache *next_free;
-	uintptr_t stack_low, stack_high; // this thread's stack
+	// This thread's stack, from its first unwind outside
+	// pthread_getattr_np on (bounds 1; -1 if it cannot be known; until
+	// then 0, and the bounds cover nothing).
+	uintptr_t stack_low, stack_high;
+	int bounds;
 	// The top of a stack of the runtime's own, for unwinds that may not
 	// fit on the program's: mapped on first need, and kept with the cache
 	// when another thread takes it over.
@@ -91,7 +95,7 @@ static inline uint64_t *tm_frame_memo_of(struct tm_stack_cache *c, uint64_t pc)
 	return &c->frame_memo[tm_fibonacci_hash(pc) >> 52];
 }
 
-// This thread's cache, or NULL until its first store.
+// This thread's cache, or NULL until its first unwind.
 extern __thread struct tm_stack_cache *tm_thread_stack_cache
 	__attribute__((tls_model("initial-exec")));
 
@@ -141,9 +145,8 @@ static inline uint32_t tm_stack_cache_find(const void *hook_frame,
 }
 
 void tm_stack_cache_init(void);
-// This thread's cache, set up on first use with the bounds of the
-// thread's stack; NULL where there is none (not inside
-// pthread_getattr_np, which must not be asked again from there).
+// This thread's cache, set up on first use (its stack's bounds come with
+// its first store); NULL if it cannot be mapped.
 struct tm_stack_cache *tm_stack_cache_prepare(void);
 // The top of @c's spare stack (TM_SPARE_STACK_SIZE bytes, above a guard
 // page), or NULL if it cannot be mapped.
