@@ -248,6 +248,19 @@ static struct tm_error *named(struct tm_error *err, const char *at,
 	return renamed;
 }
 
+// @err, led by @damage (the note on compressed data that ended early, or
+// NULL): what was lost may be why nothing could be read.
+static struct tm_error *after_damage(struct tm_error *err, const char *damage)
+{
+	if (!err || !damage)
+		return err;
+	struct tm_error *led =
+		tm_error_create(tm_error_code(err), "%s; in those: %s", damage,
+				tm_error_message(err));
+	tm_error_destroy(err);
+	return led;
+}
+
 static struct tm_error *open_file(struct tm_session **ret, const char *path,
 				  const char *at,
 				  const struct tm_file_search *search,
@@ -259,13 +272,17 @@ static struct tm_error *open_file(struct tm_session **ret, const char *path,
 
 	switch (file_kind(at, &elf)) {
 	case FILE_OTHER:
-		return tm_error_create(
-			TM_ERR_NO_TABLE,
-			elf ? "%s%s is an ELF program, not a core, a trace "
-			      "file or a snapshot"
-			    : "%s%s is not a core, a trace file or a snapshot "
-			      "(no trace table at its start)",
-			path, decompressed->format ? ", decompressed," : "");
+		return after_damage(
+			tm_error_create(
+				TM_ERR_NO_TABLE,
+				elf ? "%s%s is an ELF program, not a "
+				      "core, a trace file or a snapshot"
+				    : "%s%s is not a core, a trace file "
+				      "or a snapshot (no trace table "
+				      "at its start)",
+				path,
+				decompressed->format ? ", decompressed," : ""),
+			decompressed->damage);
 	case FILE_CORE:
 		if ((err = session_new("core", path, &s)))
 			return err;
@@ -287,7 +304,7 @@ static struct tm_error *open_file(struct tm_session **ret, const char *path,
 	decompressed->damage = NULL;
 	if (!err)
 		err = finish(s, search);
-	return done(s, err, ret);
+	return done(s, after_damage(err, s->decompressed.damage), ret);
 }
 
 // Why @path, which names no regular file, cannot be read, or NULL if it

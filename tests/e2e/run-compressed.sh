@@ -128,13 +128,27 @@ grep -q "^tm-core: warning: $tmp/cut.zst: its zstd data is cut short; the [0-9]*
 grep -q '"compression_damage":"[^"]*is cut short' "$tmp/cut.out" ||
 	fail "cut short, JSON: $(cat "$tmp/cut.out")"
 
-# Damaged: the checksum catches it.
+# Damaged: the checksum catches it.  What was decompressed before the
+# damage may hold the table (a warning) or not (the error, led by the
+# note): either way the damage is named.
 cp "$tmp/core.zst" "$tmp/bad.zst"
 printf 'damage' | dd of="$tmp/bad.zst" bs=1 seek=$((size / 2)) \
 	conv=notrunc 2>/dev/null
 run bad status "$tmp/bad.zst"
-grep -q "^tm-core: warning: $tmp/bad.zst: its zstd data is damaged (" \
+grep -Eq "^tm-core: (warning: )?$tmp/bad.zst: its zstd data is damaged \(" \
 	"$tmp/bad.err" || fail "damaged: $(cat "$tmp/bad.err")"
+
+# Cut short before the table: no table in what it holds, and the message
+# says the data was cut short, not only that no table was found.  (The
+# first copy of the table's magic, \x89TMT, may be the runtime's own.)
+magic=$(LC_ALL=C grep -obUa TMT "$tmp/core" | head -n 1 | cut -d: -f1)
+head -c $((magic - 4096)) "$tmp/core" | zstd -q -c >"$tmp/front.zst"
+front=$(stat -c %s "$tmp/front.zst")
+head -c $((front - 10)) "$tmp/front.zst" >"$tmp/front-cut.zst"
+run front status "$tmp/front-cut.zst"
+[ $status -eq 2 ] || fail "cut before the table: status $status"
+grep -q "^tm-core: $tmp/front-cut.zst: its zstd data is cut short; the [0-9]* bytes it holds are read as a file cut short there; in those: no trace table found" \
+	"$tmp/front.err" || fail "cut before the table: $(cat "$tmp/front.err")"
 
 # Not read: bzip2; a decompressed file that holds no table.
 bzip2 -c "$tmp/core" >"$tmp/core.bz2" 2>/dev/null || printf 'BZh91AY&SY' >"$tmp/core.bz2"
