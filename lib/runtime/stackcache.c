@@ -220,7 +220,7 @@ void *tm_stack_cache_map_spare_stack(struct tm_stack_cache *c)
 {
 	// The guard page below it makes an overflow a crash rather than a
 	// silent write into whatever lies below.  Untouched pages stay
-	// unbacked: an unwind uses about 6 KiB of it.
+	// unbacked: an unwind leaves about 8 KiB of it resident.
 	size_t size = TM_SPARE_STACK_SIZE + 4096;
 	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

@@ -77,9 +77,9 @@ struct tm_stack_cache {
 	// then 0, and the bounds cover nothing).
 	uintptr_t stack_low, stack_high;
 	int bounds;
-	// The top of a stack of the runtime's own, for unwinds that may not
-	// fit on the program's: mapped on first need, and kept with the cache
-	// when another thread takes it over.
+	// The top of a stack of the runtime's own, which every unwind runs on
+	// (record.c): mapped on the first, and kept with the cache when
+	// another thread takes it over.
 	void *spare_stack;
 	struct tm_stack_cache_entry entries[TM_STACK_CACHE_ENTRIES];
 	uint64_t frame_memo[TM_FRAME_MEMO_ENTRIES];
