@@ -41,8 +41,8 @@ static bool unwind_fits(const struct tm_stack_cache *c, const void *hook_frame)
 }
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
-// none could be made.  Its frame holds the capture (over 1 KiB): called
-// only where the unwind fits.
+// none could be made.  Its frame holds the capture (over 1 KiB): called on
+// the runtime's own stack, or where the unwind fits.
 static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 						  uint64_t epoch)
 {

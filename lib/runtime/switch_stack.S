@@ -1,5 +1,5 @@
-/* switch_stack.S: call a function on another stack, for unwinds that would
-   not fit on the program's (record.c).
+/* switch_stack.S: call a function on another stack, so that unwinds run
+   on the runtime's own stack, not the program's (record.c).
 
    uint32_t tm_call_on_stack(uint32_t (*fn)(const void *, uint64_t),
                              const void *a, uint64_t b, void *top);
