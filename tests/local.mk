@@ -117,7 +117,7 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
 	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
-	tests/programs/fdreuse tests/programs/altstack
+	tests/programs/fdreuse tests/programs/altstack tests/programs/cancel
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -135,6 +135,9 @@ tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_threads_LDADD = -lpthread
+tests_programs_cancel_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_cancel_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_cancel_LDADD = -lpthread
 tests_programs_getattr_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_getattr_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_getattr_LDADD = -lpthread

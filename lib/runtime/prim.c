@@ -57,6 +57,19 @@ void tm_spin_lock_slow(uint32_t *lock, uint32_t token)
 	}
 }
 
+int tm_cancel_off(void)
+{
+	int state = PTHREAD_CANCEL_ENABLE;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	return state;
+}
+
+void tm_cancel_restore(int state)
+{
+	pthread_setcancelstate(state, NULL);
+}
+
 void tm_diag(const char *first, ...)
 {
 	char line[512];
@@ -86,6 +99,7 @@ void tm_diag(const char *first, ...)
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+	int cancel_state = tm_cancel_off();
 	bool was_pending = sigpending(&pending) == 0 &&
 			   sigismember(&pending, SIGPIPE) == 1;
 	if (write(STDERR_FILENO, line, len) < 0 && errno == EPIPE &&
@@ -93,6 +107,7 @@ void tm_diag(const char *first, ...)
 		const struct timespec now = { 0, 0 };
 		sigtimedwait(&pipe_only, NULL, &now);
 	}
+	tm_cancel_restore(cancel_state);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	errno = saved_errno;
 }
@@ -108,7 +123,9 @@ int tm_fd_move_high(int fd)
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
 	if (high < 0)
 		return fd;
+	int cancel_state = tm_cancel_off();
 	close(fd);
+	tm_cancel_restore(cancel_state);
 	return high;
 }
 

@@ -71,6 +71,16 @@ static inline bool tm_spin_lock_unless_held(uint32_t *lock)
 	return true;
 }
 
+// glibc's malloc is no cancellation point: a thread with a pthread_cancel()
+// pending allocates on until it reaches one of its own.  The runtime's
+// system calls that are cancellation points (open, close, write,
+// fallocate, sigtimedwait) must not be where it takes effect, or the
+// thread would end inside a hook with the runtime's locks held and every
+// other thread's next allocation would wait forever: they run between
+// these two (tests/programs/cancel.c).
+int tm_cancel_off(void);
+void tm_cancel_restore(int state);
+
 // Write "tm: " and the NULL-terminated parts as one line to stderr, with a
 // single write(2) from a stack buffer.
 void tm_diag(const char *first, ...) __attribute__((sentinel));

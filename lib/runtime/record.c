@@ -42,7 +42,9 @@ static bool unwind_fits(const struct tm_stack_cache *c, const void *hook_frame)
 
 // The interned traceback of the current stack, by a full unwind, or 0 if
 // none could be made.  Its frame holds the capture (over 1 KiB): called on
-// the runtime's own stack, or where the unwind fits.
+// the runtime's own stack, or where the unwind fits.  Cancellation is off
+// meanwhile (prim.h): libunwind checks addresses with read(2) and write(2)
+// on a pipe.
 static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 						  uint64_t epoch)
 {
@@ -50,19 +52,19 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	struct tm_stack stack;
 	unsigned n, total;
 	bool fresh;
+	int cancel_state = tm_cancel_off();
 
 	tm_capture(&stack);
 	const uint64_t *frames =
 		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
 	ref = tm_intern(frames, n, total, epoch, &fresh);
-	if (!ref)
-		return 0;
-	if (tm_stack_cache_enabled)
+	if (ref && tm_stack_cache_enabled)
 		tm_stack_cache_store(hook_frame, stack.pcs, stack.count,
 				     stack.count < TM_STACK_CAPACITY, ref,
 				     epoch);
-	if (fresh && !tm_modules_cover(frames, n))
+	if (ref && fresh && !tm_modules_cover(frames, n))
 		tm_modules_refresh();
+	tm_cancel_restore(cancel_state);
 	return ref;
 }
 

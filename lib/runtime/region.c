@@ -130,18 +130,26 @@ static int create_file(struct tm_region *region)
 // (tm_region_detach_file), and the interrupted code would go on to map or
 // punch holes in the parent's file, or in a file that reused its number.
 // Such changes are rare (the region grows, a large block is given back),
-// so they run with every signal blocked.
-static void block_signals(sigset_t *saved)
+// so they run with every signal blocked, and with cancellation off
+// (prim.h, tm_cancel_off): they open, close and fallocate.
+struct quiet {
+	sigset_t signals;
+	int cancel_state;
+};
+
+static void quiet_begin(struct quiet *saved)
 {
 	sigset_t all;
 
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, saved);
+	pthread_sigmask(SIG_SETMASK, &all, &saved->signals);
+	saved->cancel_state = tm_cancel_off();
 }
 
-static void restore_signals(const sigset_t *saved)
+static void quiet_end(const struct quiet *saved)
 {
-	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	tm_cancel_restore(saved->cancel_state);
+	pthread_sigmask(SIG_SETMASK, &saved->signals, NULL);
 }
 
 static bool is_trace_file(const struct tm_region *region, int fd)
@@ -221,7 +229,7 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 			   size_t len)
 {
 	static int full_reported;
-	sigset_t saved;
+	struct quiet saved;
 	bool done = true;
 
 	if (region->cannot_reserve)
@@ -234,7 +242,7 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 	if (region->reserve_failed_at &&
 	    (uint64_t)now.tv_sec < region->reserve_failed_at + 1)
 		return false;
-	block_signals(&saved);
+	quiet_begin(&saved);
 	// Tested after blocking: a forked child detaches the file.
 	if (region->file_backed) {
 		int fd = file_fd(region);
@@ -256,7 +264,7 @@ static bool reserve_blocks(struct tm_region *region, uint64_t offset,
 			}
 		}
 	}
-	restore_signals(&saved);
+	quiet_end(&saved);
 	region->reserve_failed_at = done ? 0 : (uint64_t)now.tv_sec;
 	return done;
 }
@@ -288,10 +296,10 @@ static int commit(struct tm_region *region, size_t new_committed)
 {
 	uint8_t *start = region->base + region->committed;
 	size_t len = new_committed - region->committed;
-	sigset_t saved;
+	struct quiet saved;
 	int err = 0;
 
-	block_signals(&saved);
+	quiet_begin(&saved);
 	if (!region->file_backed) {
 		if (mprotect(start, len, PROT_READ | PROT_WRITE) < 0)
 			err = -errno;
@@ -302,7 +310,7 @@ static int commit(struct tm_region *region, size_t new_committed)
 	}
 	if (!err)
 		region->committed = new_committed;
-	restore_signals(&saved);
+	quiet_end(&saved);
 	if (err)
 		return err;
 	struct tm_header_rec *header =
@@ -311,7 +319,7 @@ static int commit(struct tm_region *region, size_t new_committed)
 	return 0;
 }
 
-int tm_region_map(struct tm_region *region, const char *path_template)
+static int map_region(struct tm_region *region, const char *path_template)
 {
 	void *base = MAP_FAILED;
 	int err;
@@ -393,13 +401,32 @@ fail:
 	return err;
 }
 
+int tm_region_map(struct tm_region *region, const char *path_template)
+{
+	// tm_start() may run with a cancellation pending (prim.h).
+	int cancel_state = tm_cancel_off();
+	int err = map_region(region, path_template);
+
+	tm_cancel_restore(cancel_state);
+	return err;
+}
+
+// close(2) is a cancellation point (prim.h, tm_cancel_off).
+static void close_file(int fd)
+{
+	int cancel_state = tm_cancel_off();
+
+	close(fd);
+	tm_cancel_restore(cancel_state);
+}
+
 void tm_region_unmap(struct tm_region *region)
 {
 	if (!region->base)
 		return;
 	munmap(region->base, region->reserved);
 	if (is_trace_file(region, region->fd))
-		close(region->fd);
+		close_file(region->fd);
 	region->base = NULL;
 	region->fd = -1;
 	region->file_backed = false;
@@ -474,10 +501,10 @@ static size_t footprint(size_t size)
 static bool give_back(struct tm_region *region, uint64_t offset, size_t bytes)
 {
 	uint8_t *block = tm_region_ptr(region, offset);
-	sigset_t saved;
+	struct quiet saved;
 	bool done;
 
-	block_signals(&saved);
+	quiet_begin(&saved);
 	// Tested after blocking: a forked child detaches the file.
 	if (!region->file_backed) {
 		done = madvise(block, bytes, MADV_DONTNEED) == 0;
@@ -487,7 +514,7 @@ static bool give_back(struct tm_region *region, uint64_t offset, size_t bytes)
 		       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				 (off_t)offset, (off_t)bytes) == 0;
 	}
-	restore_signals(&saved);
+	quiet_end(&saved);
 	return done;
 }
 
@@ -609,7 +636,7 @@ int tm_region_detach_file(struct tm_region *region)
 	}
 	// The number may be a file of the program's now (file_fd).
 	if (is_trace_file(region, region->fd))
-		close(region->fd);
+		close_file(region->fd);
 	region->fd = -1;
 	region->file_backed = false;
 	region->path[0] = '\0';

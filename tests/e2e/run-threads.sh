@@ -15,3 +15,37 @@ TRACEMALLOC_FILE=$tmp/getattr.%p traced "$programs/getattr" >"$tmp/out" ||
 grep -q '^getattr done$' "$tmp/out" || fail "getattr did not finish"
 probe_file "$(ls "$tmp"/getattr.*)" "$tmp/table"
 expect_exactly "$tmp/table" 40 '^trace domain=0 size=777 .* frames=getattr_leak;work;'
+
+# Threads that allocate with a pthread_cancel() pending (cancel.c): the
+# cancellation takes effect where the program asks, never inside malloc,
+# though the runtime grows its file, opens it again, writes a diagnostic
+# and creates the file (tm_start) meanwhile.  Before, the thread ended inside the runtime with
+# its locks held, and the program hung.
+for mode in grow reopen lost start; do
+	mkdir "$tmp/cancel-$mode"
+	status=0
+	nframe=1 started=
+	# start: tracing is off until the program starts it.
+	[ $mode = start ] && nframe= started=' started=0'
+	timeout 120 env TRACEMALLOC=$nframe LD_PRELOAD="$runtime" \
+		TRACEMALLOC_FILE="$tmp/cancel-$mode/trace.%p" \
+		"$programs/cancel" $mode >"$tmp/out" 2>"$tmp/err" || status=$?
+	[ "$status" -eq 77 ] && { echo "cancel $mode: skipped"; continue; }
+	[ "$status" -eq 0 ] ||
+		fail "cancel $mode: exit status $status (124: it hung): $(cat "$tmp/err")"
+	grep -q "^cancel $mode allocated=100000 cancelled=yes$started\$" "$tmp/out" ||
+		fail "cancel $mode: $(cat "$tmp/out")"
+	case $mode in
+	lost)
+		grep -q '^tm: the trace file .* was removed or replaced' "$tmp/err" ||
+			fail "cancel lost: no diagnostic: $(cat "$tmp/err")"
+		;;
+	*)
+		[ ! -s "$tmp/err" ] || fail "cancel $mode: $(cat "$tmp/err")"
+		probe_file "$(only_file "$tmp/cancel-$mode")" "$tmp/table"
+		expect_exactly "$tmp/table" 100000 \
+			'^trace domain=0 size=48 .* frames=cancelled_keep$'
+		;;
+	esac
+	echo "cancel $mode: ok"
+done
