@@ -314,6 +314,13 @@ static struct tm_error *unreadable_kind(const char *path, const char *shown)
 {
 	struct stat st;
 
+	// A script's `tm-core status - <&-`: /dev/stdin then names nothing.
+	if (!strcmp(path, STDIN_PATH) && fcntl(0, F_GETFD) < 0 &&
+	    errno == EBADF)
+		return tm_error_create(TM_ERR_IO,
+				       "standard input is closed: pipe a core, "
+				       "a trace file or a snapshot into "
+				       "tm-core, or give its path");
 	if (stat(path, &st) != 0 || S_ISREG(st.st_mode) ||
 	    S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
 		return NULL; // opening it will say why not, if it cannot be

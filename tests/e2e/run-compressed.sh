@@ -236,6 +236,13 @@ run device status /dev/zero
 grep -qx "tm-core: /dev/zero is a device, not a file: give tm-core a core, a trace file or a snapshot, or pipe one into it" \
 	"$tmp/device.err" || fail "device: $(cat "$tmp/device.err")"
 
+# No standard input at all.
+status=0
+"$core" status - <&- 2>"$tmp/closed.err" || status=$?
+[ $status -eq 2 ] || fail "closed standard input: status $status"
+grep -qx "tm-core: standard input is closed: pipe a core, a trace file or a snapshot into tm-core, or give its path" \
+	"$tmp/closed.err" || fail "closed standard input: $(cat "$tmp/closed.err")"
+
 # A terminal as standard input (script(1) gives tm-core one).
 if command -v script >/dev/null; then
 	status=0
