@@ -117,7 +117,8 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/lifecycle tests/programs/sleeper tests/programs/churn \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
 	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
-	tests/programs/fdreuse tests/programs/altstack tests/programs/cancel
+	tests/programs/fdreuse tests/programs/altstack tests/programs/cancel \
+	tests/programs/ownmalloc
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -135,6 +136,8 @@ tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_threads_LDADD = -lpthread
+tests_programs_ownmalloc_CFLAGS = $(E2E_PROGRAM_FLAGS) -DOWNMALLOC_PROGRAM
+tests_programs_ownmalloc_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cancel_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_cancel_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cancel_LDADD = -lpthread
@@ -206,6 +209,11 @@ tests_programs_libpipewrap_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_libpipewrap_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
 tests_programs_libpipewrap_la_LIBADD = -ldl
+check_LTLIBRARIES += tests/programs/libownmalloc.la
+tests_programs_libownmalloc_la_SOURCES = tests/programs/ownmalloc.c
+tests_programs_libownmalloc_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_libownmalloc_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
 check_LTLIBRARIES += tests/programs/libplugin.la
 tests_programs_libplugin_la_SOURCES = tests/programs/plugin.c
 tests_programs_libplugin_la_CFLAGS = $(E2E_PROGRAM_FLAGS)

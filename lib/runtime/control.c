@@ -284,6 +284,7 @@ static void install_fork_handlers(void)
 int tm_start(int nframe)
 {
 	int err = 0;
+	bool first = false;
 
 	if (nframe < 1 || nframe > TM_MAX_NFRAME)
 		return -EINVAL;
@@ -306,6 +307,7 @@ int tm_start(int nframe)
 		install_fork_handlers();
 		tm_stack_cache_init();
 		publish_descriptor();
+		first = true;
 	}
 	tm_rt.nframe = nframe;
 	tm_rt.header->traceback_limit = (uint32_t)nframe;
@@ -315,6 +317,10 @@ int tm_start(int nframe)
 	__atomic_store_n(&tm_rt.tracing, 1, __ATOMIC_RELEASE);
 out:
 	tm_spin_unlock(&tm_rt.control_lock);
+	// Once, with the guard held and no lock: the probe calls the
+	// program's allocator, which may be another.
+	if (first && entered)
+		tm_hooks_check_interposed();
 	if (entered)
 		tm_guard_leave();
 	return err;

@@ -11,10 +11,17 @@
 // initial-exec: a general-dynamic TLS access may call malloc on first use.
 extern __thread int tm_guard_depth __attribute__((tls_model("initial-exec")));
 
+// What a hook leaves in tm_guard_depth when it finds the guard held: the
+// runtime calls malloc and free itself to learn whether the program's
+// calls reach its hooks (hooks.c, tm_hooks_check_interposed).
+#define TM_GUARD_HOOK_REACHED 2
+
 static inline bool tm_guard_enter(void)
 {
-	if (tm_guard_depth)
+	if (tm_guard_depth) {
+		tm_guard_depth = TM_GUARD_HOOK_REACHED;
 		return false;
+	}
 	tm_guard_depth = 1;
 	return true;
 }

@@ -13,7 +13,9 @@
 #include "tm/tracemalloc.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,3 +258,59 @@ ALIGNED_HOOK(memalign, real_memalign, (size_t align, size_t size),
 	     (align, size), align, size)
 ALIGNED_HOOK(valloc, real_valloc, (size_t size), (size), 4096, size)
 ALIGNED_HOOK(pvalloc, real_pvalloc, (size_t size), (size), 4096, size)
+
+// malloc and free as the program's libraries call them: through pointers
+// the dynamic linker resolved (volatile, so that the compiler neither
+// calls the runtime's own definitions directly nor drops the pair).
+static void *(*volatile call_malloc)(size_t) = malloc;
+static void (*volatile call_free)(void *) = free;
+
+// Whether the last call reached one of the hooks (the guard is held).
+static bool reached(void)
+{
+	bool yes = tm_guard_depth == TM_GUARD_HOOK_REACHED;
+
+	tm_guard_depth = 1;
+	return yes;
+}
+
+// Who defines @name first, for a message.
+static const char *first_definer(const char *name)
+{
+	void *first = dlsym(RTLD_DEFAULT, name);
+	const ElfW(Sym) *symbol = NULL;
+	Dl_info where;
+
+	// A program that takes the function's address holds an entry of its
+	// own (undefined there) that lookups find first: it is not the one.
+	if (!first ||
+	    !dladdr1(first, &where, (void **)&symbol, RTLD_DL_SYMENT) ||
+	    !where.dli_fname || !*where.dli_fname ||
+	    (symbol && symbol->st_shndx == SHN_UNDEF))
+		return "another library";
+	return where.dli_fname;
+}
+
+// One block of one byte, allocated and freed: only malloc and free, whose
+// blocks are each other's in any allocator (a replacement may leave
+// pvalloc, say, to glibc, and free its block with its own free).  Runs
+// with the guard held, so that the hooks pass the calls straight on.
+void tm_hooks_check_interposed(void)
+{
+	void *block = call_malloc(1);
+	bool malloc_reached = reached();
+	call_free(block);
+	bool free_reached = reached();
+
+	if (malloc_reached && free_reached)
+		return;
+	const char *which = !malloc_reached && !free_reached ? "malloc and free"
+			    : !malloc_reached		     ? "malloc"
+							     : "free";
+	tm_diag(first_definer(malloc_reached ? "free" : "malloc"), " defines ",
+		which,
+		" before the runtime: what is allocated through them is not "
+		"traced (an allocator preloaded after libtracemalloc.so in "
+		"LD_PRELOAD is)",
+		NULL);
+}

@@ -123,6 +123,11 @@ void tm_modules_forget_unloaded(void);
 
 // hooks.c: resolve the real allocator.
 void tm_hooks_init(void);
+// Say on stderr if the program's calls to malloc or free reach another
+// definition first (the program's own allocator, or one preloaded
+// before the runtime): the table would stay empty without a word.  Call
+// with the recursion guard held (guard.h).
+void tm_hooks_check_interposed(void);
 
 // env.c: the trace file named by TRACEMALLOC_FILE, or NULL.
 extern const char *tm_file_template;
