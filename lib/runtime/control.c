@@ -315,12 +315,13 @@ int tm_start(int nframe)
 	tm_modules_refresh();
 	tm_rt.header->flags |= TM_HEADER_FLAG_TRACING;
 	__atomic_store_n(&tm_rt.tracing, 1, __ATOMIC_RELEASE);
-out:
-	tm_spin_unlock(&tm_rt.control_lock);
-	// Once, with the guard held and no lock: the probe calls the
-	// program's allocator, which may be another.
+	// Once, with the guard held; under the lock, so that no tm_stop()
+	// turns the hooks off meanwhile (they take no lock with the guard
+	// held).
 	if (first && entered)
 		tm_hooks_check_interposed();
+out:
+	tm_spin_unlock(&tm_rt.control_lock);
 	if (entered)
 		tm_guard_leave();
 	return err;
