@@ -7,9 +7,12 @@
 #include "error.h"
 #include "tm_layout.h"
 
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,8 +24,55 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+// The root of the system the core's process ran on (--sysroot), for
+// find_elf_in_sysroot: libdwfl's callbacks take no argument of ours.
+static __thread const char *core_sysroot;
+
+// Whether the ELF file open at @fd has the build-id @id (@len bytes).
+static bool has_build_id(int fd, const unsigned char *id, int len)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *file_id;
+	bool same = elf && dwelf_elf_gnu_build_id(elf, &file_id) == len &&
+		    memcmp(file_id, id, (size_t)len) == 0;
+
+	elf_end(elf);
+	return same;
+}
+
+// A core's module at its path under the sysroot, when the file there has
+// the module's build-id; else where libdwfl looks (the build-id stores,
+// then the path itself, outside the sysroot).
+static int find_elf_in_sysroot(Dwfl_Module *mod, void **userdata,
+			       const char *modname, Dwarf_Addr base,
+			       char **file_name, Elf **elfp)
+{
+	const unsigned char *id;
+	GElf_Addr id_address;
+	int id_len = dwfl_module_build_id(mod, &id, &id_address);
+
+	if (core_sysroot && modname && modname[0] == '/' && id_len > 0) {
+		size_t size = strlen(core_sysroot) + strlen(modname) + 1;
+		char *path = malloc(size);
+		int fd = -1;
+		if (path) {
+			snprintf(path, size, "%s%s", core_sysroot, modname);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd >= 0 && has_build_id(fd, id, id_len)) {
+			*file_name = path;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	return dwfl_build_id_find_elf(mod, userdata, modname, base, file_name,
+				      elfp);
+}
+
 static const Dwfl_Callbacks core_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
+	.find_elf = find_elf_in_sysroot,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -89,7 +139,8 @@ struct tm_error *tm_find_descriptor_pid(int pid, uint64_t *ret)
 	return err;
 }
 
-struct tm_error *tm_find_descriptor_core(const char *path, uint64_t *ret)
+struct tm_error *tm_find_descriptor_core(const char *path, const char *sysroot,
+					 uint64_t *ret)
 {
 	struct tm_error *err;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -103,6 +154,7 @@ struct tm_error *tm_find_descriptor_core(const char *path, uint64_t *ret)
 		err = tm_error_create(TM_ERR_NO_TABLE, "%s: not an ELF core",
 				      path);
 	} else {
+		core_sysroot = sysroot;
 		dwfl_report_begin(dwfl);
 		int rc = dwfl_core_file_report(dwfl, elf, NULL);
 		dwfl_report_end(dwfl, NULL, NULL);
@@ -110,6 +162,7 @@ struct tm_error *tm_find_descriptor_core(const char *path, uint64_t *ret)
 			      : tm_error_create(TM_ERR_NO_TABLE,
 						"%s: no modules in the core",
 						path);
+		core_sysroot = NULL;
 	}
 	if (dwfl)
 		dwfl_end(dwfl);

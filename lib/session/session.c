@@ -34,12 +34,15 @@ struct tm_session {
 };
 
 // Find the table in a core or a process: through the descriptor symbol
-// when the binaries are at hand, else by scanning memory for the magic.
-static struct tm_error *locate(struct tm_session *s, const char *core, int pid)
+// when the binaries are at hand (a core's under @sysroot first, if not
+// NULL), else by scanning memory for the magic.
+static struct tm_error *locate(struct tm_session *s, const char *core,
+			       const char *sysroot, int pid)
 {
 	uint64_t descriptor;
-	struct tm_error *err = core ? tm_find_descriptor_core(core, &descriptor)
-				    : tm_find_descriptor_pid(pid, &descriptor);
+	struct tm_error *err =
+		core ? tm_find_descriptor_core(core, sysroot, &descriptor)
+		     : tm_find_descriptor_pid(pid, &descriptor);
 
 	if (!err)
 		err = tm_locate_descriptor(s->src, descriptor, &s->base);
@@ -288,7 +291,7 @@ static struct tm_error *open_file(struct tm_session **ret, const char *path,
 			return err;
 		err = tm_source_core_create(at, &s->src);
 		if (!err)
-			err = locate(s, at, 0);
+			err = locate(s, at, search ? search->sysroot : NULL, 0);
 		break;
 	case FILE_TABLE:
 	default:
@@ -399,7 +402,7 @@ struct tm_error *tm_session_open_pid(int pid,
 	bool stopped = stop_process(pid);
 	err = tm_source_pid_create(pid, &s->src);
 	if (!err)
-		err = locate(s, NULL, pid);
+		err = locate(s, NULL, NULL, pid);
 	if (!err)
 		err = tm_table_decode(s->src, s->base, &s->table);
 	if (stopped)

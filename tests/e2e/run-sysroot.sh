@@ -155,3 +155,36 @@ grep '^  File ' "$tmp/tb" | head -n 1 | grep -q ', in lto_leaf$' ||
 	fail "--pid of a chrooted process: $(cat "$tmp/tb" "$tmp/err")"
 grep '^  File ' "$tmp/tb-host" | head -n 1 | grep -qx '  File "/app", line 0, in <unknown>' ||
 	fail "--pid of a chrooted process, --sysroot /: $(cat "$tmp/tb-host")"
+
+# A core the kernel writes of it: the runtime, at /tm/libtracemalloc.so
+# under the sysroot only, gives the descriptor symbol; without --sysroot
+# only the scan finds the table.  (A core from gcore holds the runtime's
+# symbols itself.)
+located() {
+	"$core" status "$@" --json >"$tmp/status.json" ||
+		fail "status $*: $(cat "$tmp/status.json")"
+	"$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["source"]["located_by"])' \
+		<"$tmp/status.json"
+}
+case $(cat /proc/sys/kernel/core_pattern) in
+"|"*)
+	echo "note: core_pattern is a pipe; no kernel core of the chrooted process" ;;
+*)
+	kernel_cores
+	rm -f "$tmp/out" "$jail"/core*
+	(ulimit -c unlimited &&
+		TRACEMALLOC=8 LD_PRELOAD=/tm/libtracemalloc.so exec chroot "$jail" /app \
+			</dev/null >"$tmp/out" 2>"$tmp/jail.err") &
+	pid=$!
+	wait_for "$tmp/out" block
+	kill -SEGV $pid
+	wait $pid 2>/dev/null || true
+	kcore=$(ls "$jail"/core* 2>/dev/null | head -n 1)
+	[ -n "$kcore" ] || fail "the kernel wrote no core of the chrooted process"
+	[ "$(located "$kcore" --sysroot "$jail")" = symbol ] ||
+		fail "kernel core with --sysroot: $(cat "$tmp/status.json")"
+	[ "$(located "$kcore")" = scan ] ||
+		fail "kernel core without --sysroot: $(cat "$tmp/status.json")"
+	echo "kernel core of a chrooted process: located by its symbol under --sysroot"
+	;;
+esac

@@ -103,10 +103,11 @@ TM_PUBLIC struct tm_error *
 tm_locate_descriptor(struct tm_source *src, uint64_t descriptor, uint64_t *ret);
 /** The address of __tracemalloc_descriptor in process @pid, or in the core
  * at @path, looked up in the symbol tables of their modules (which must be
- * at hand).  Pass it to tm_locate_descriptor(). */
+ * at hand: for a core, under @sysroot first if not NULL, with the build-id
+ * the core names).  Pass it to tm_locate_descriptor(). */
 TM_PUBLIC struct tm_error *tm_find_descriptor_pid(int pid, uint64_t *ret);
-TM_PUBLIC struct tm_error *tm_find_descriptor_core(const char *path,
-						   uint64_t *ret);
+TM_PUBLIC struct tm_error *
+tm_find_descriptor_core(const char *path, const char *sysroot, uint64_t *ret);
 /** Find the table by its magic at page starts of the source's segments; a
  * table counts only where its header says it was mapped.  Stores the lowest
  * such address, and through @ret_count (may be NULL) how many were found. */
