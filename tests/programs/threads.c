@@ -1,16 +1,71 @@
 // threads.c: 8 threads allocate and free at once; each ends holding 100
 // blocks of 333 bytes from thread_leak.
+//
+// Each thread's key destructor, which runs after the runtime's own (whose
+// key was created first, at load), starts a child thread and allocates
+// 100 blocks of 444 bytes from late_keep while the child allocates 100 of
+// 555 from child_keep; each child's destructor allocates its own 100 of
+// 444.  After the 8 threads above, 5 more waves of 8 threads do only that.  The runtime's destructor hands its thread's stack
+// cache, with the stack unwinds run on, to the next thread that needs one:
+// here the child, at once.  Had the exiting thread kept using it, both
+// would unwind on one stack.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define THREADS 8
+#define LATE_BLOCKS 100
+#define LATE_WAVES 6
+
+static pthread_key_t late_key;
 
 __attribute__((noinline)) void *thread_leak(size_t n)
 {
 	void *p = malloc(n);
 	__asm__ volatile("" ::: "memory");
 	return p;
+}
+
+__attribute__((noinline)) void *late_keep(size_t n)
+{
+	void *p = malloc(n);
+	__asm__ volatile("" ::: "memory");
+	return p;
+}
+
+__attribute__((noinline)) void *child_keep(size_t n)
+{
+	void *p = malloc(n);
+	__asm__ volatile("" ::: "memory");
+	return p;
+}
+
+static void *child_work(void *arg)
+{
+	(void)arg;
+	pthread_setspecific(late_key, "child");
+	for (int i = 0; i < LATE_BLOCKS; i++)
+		child_keep(555);
+	return NULL;
+}
+
+static void late_destructor(void *value)
+{
+	pthread_t child;
+	int spawned = value == (void *)late_destructor &&
+		      pthread_create(&child, NULL, child_work, NULL) == 0;
+
+	for (int i = 0; i < LATE_BLOCKS; i++)
+		late_keep(444);
+	if (spawned)
+		pthread_join(child, NULL);
+}
+
+static void *exit_at_once(void *arg)
+{
+	(void)arg;
+	pthread_setspecific(late_key, (void *)late_destructor);
+	return NULL;
 }
 
 static void *work(void *arg)
@@ -28,6 +83,7 @@ static void *work(void *arg)
 	}
 	for (int i = 0; i < 100; i++)
 		thread_leak(333);
+	pthread_setspecific(late_key, (void *)late_destructor);
 	return NULL;
 }
 
@@ -35,10 +91,18 @@ int main(void)
 {
 	pthread_t t[THREADS];
 
+	if (pthread_key_create(&late_key, late_destructor) != 0)
+		return 1;
 	for (size_t i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, work, (void *)(i + 1));
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	for (int wave = 1; wave < LATE_WAVES; wave++) {
+		for (size_t i = 0; i < THREADS; i++)
+			pthread_create(&t[i], NULL, exit_at_once, NULL);
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(t[i], NULL);
+	}
 	printf("threads done\n");
 	return 0;
 }
