@@ -5,10 +5,11 @@
 // key was created first, at load), starts a child thread and allocates
 // 100 blocks of 444 bytes from late_keep while the child allocates 100 of
 // 555 from child_keep; each child's destructor allocates its own 100 of
-// 444.  After the 8 threads above, 5 more waves of 8 threads do only that.  The runtime's destructor hands its thread's stack
-// cache, with the stack unwinds run on, to the next thread that needs one:
-// here the child, at once.  Had the exiting thread kept using it, both
-// would unwind on one stack.
+// 444.  After the 8 threads above, 5 more waves of 8 threads do only
+// that.  The runtime's destructor hands its thread's stack cache, with the
+// stack unwinds run on, to the next thread that needs one: here the
+// child, at once.  Had the exiting thread kept using it, both would
+// unwind on one stack.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #define LATE_WAVES 6
 
 static pthread_key_t late_key;
+// The key's value in a thread whose destructor starts a child.
+static char spawn_child;
 
 __attribute__((noinline)) void *thread_leak(size_t n)
 {
@@ -43,7 +46,7 @@ __attribute__((noinline)) void *child_keep(size_t n)
 static void *child_work(void *arg)
 {
 	(void)arg;
-	pthread_setspecific(late_key, "child");
+	pthread_setspecific(late_key, "no child");
 	for (int i = 0; i < LATE_BLOCKS; i++)
 		child_keep(555);
 	return NULL;
@@ -52,7 +55,7 @@ static void *child_work(void *arg)
 static void late_destructor(void *value)
 {
 	pthread_t child;
-	int spawned = value == (void *)late_destructor &&
+	int spawned = value == &spawn_child &&
 		      pthread_create(&child, NULL, child_work, NULL) == 0;
 
 	for (int i = 0; i < LATE_BLOCKS; i++)
@@ -64,7 +67,7 @@ static void late_destructor(void *value)
 static void *exit_at_once(void *arg)
 {
 	(void)arg;
-	pthread_setspecific(late_key, (void *)late_destructor);
+	pthread_setspecific(late_key, &spawn_child);
 	return NULL;
 }
 
@@ -83,7 +86,7 @@ static void *work(void *arg)
 	}
 	for (int i = 0; i < 100; i++)
 		thread_leak(333);
-	pthread_setspecific(late_key, (void *)late_destructor);
+	pthread_setspecific(late_key, &spawn_child);
 	return NULL;
 }
 
