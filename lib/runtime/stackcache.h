@@ -149,7 +149,8 @@ void tm_stack_cache_init(void);
 // its first store); NULL if it cannot be mapped.
 struct tm_stack_cache *tm_stack_cache_prepare(void);
 // The top of @c's spare stack (TM_SPARE_STACK_SIZE bytes, above a guard
-// page), or NULL if it cannot be mapped.
+// page), or NULL if it cannot be mapped.  (tests/programs/threads.c
+// refuses mappings of that size to test the runtime without it.)
 #define TM_SPARE_STACK_SIZE ((size_t)64 << 10)
 void *tm_stack_cache_map_spare_stack(struct tm_stack_cache *c);
 static inline void *tm_stack_cache_spare_stack(struct tm_stack_cache *c)

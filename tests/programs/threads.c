@@ -10,9 +10,23 @@
 // stack unwinds run on, to the next thread that needs one: here the
 // child, at once.  Had the exiting thread kept using it, both would
 // unwind on one stack.
+//
+// With "nospare", a seccomp filter first refuses every mapping of the size
+// the runtime maps for a thread's own unwind stack (stackcache.h,
+// TM_SPARE_STACK_SIZE, plus its guard page), as a full address space
+// would: every thread then unwinds on its own stack, where it fits.
+//   threads [nospare]
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #define THREADS 8
 #define LATE_BLOCKS 100
@@ -64,6 +78,50 @@ static void late_destructor(void *value)
 		pthread_join(child, NULL);
 }
 
+#define SPARE_STACK_MAPPING ((64 << 10) + 4096)
+
+static void refuse_spare_stacks(void)
+{
+#if defined(__x86_64__)
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xc000003e /* x86_64 */, 1,
+			 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		// The length, low word then high word.
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SPARE_STACK_MAPPING, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[1]) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog program = { sizeof(code) / sizeof(code[0]), code };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) < 0) {
+		perror("seccomp");
+		exit(1);
+	}
+	void *p = mmap(NULL, SPARE_STACK_MAPPING, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED || errno != ENOMEM) {
+		fprintf(stderr, "nospare: the filter let a mapping through\n");
+		exit(1);
+	}
+#else
+	fprintf(stderr, "nospare: only on x86_64\n");
+	exit(77);
+#endif
+}
+
 static void *exit_at_once(void *arg)
 {
 	(void)arg;
@@ -90,10 +148,12 @@ static void *work(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t[THREADS];
 
+	if (argc > 1 && strcmp(argv[1], "nospare") == 0)
+		refuse_spare_stacks();
 	if (pthread_key_create(&late_key, late_destructor) != 0)
 		return 1;
 	for (size_t i = 0; i < THREADS; i++)
