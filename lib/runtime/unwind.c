@@ -145,8 +145,12 @@ int tm_unwind_init(void)
 	dl_iterate_phdr(collect_wrapper, NULL);
 
 	void *handle = dlopen(TM_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
-	// Why it could not be loaded: not installed, or no room for it.
-	const char *why = handle ? NULL : dlerror();
+	// Why it could not be loaded: not installed, or no room for it.  A
+	// copy: the next dlsym() frees dlerror()'s string.
+	char why[256] = "";
+	const char *error = handle ? NULL : dlerror();
+	if (error)
+		strncpy(why, error, sizeof(why) - 1);
 	if (handle)
 		capture = (backtrace_fn)dlsym(handle, "unw_backtrace");
 	capture_is_libunwind = capture != NULL;
@@ -156,7 +160,7 @@ int tm_unwind_init(void)
 	if (!capture) {
 		capture = (backtrace_fn)dlsym(RTLD_DEFAULT, "backtrace");
 		tm_diag(TM_LIBUNWIND_SONAME " is not available",
-			why ? " (" : "", why ? why : "", why ? ")" : "",
+			why[0] ? " (" : "", why, why[0] ? ")" : "",
 			"; unwinding with glibc backtrace(), which is slower",
 			NULL);
 	}
