@@ -5,13 +5,12 @@
 #include "tm/reader.h"
 
 #include "error.h"
+#include "module_file.h"
 #include "tm_layout.h"
 
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <libelf.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,18 +27,6 @@ static const Dwfl_Callbacks proc_callbacks = {
 // find_elf_in_sysroot: libdwfl's callbacks take no argument of ours.
 static __thread const char *core_sysroot;
 
-// Whether the ELF file open at @fd has the build-id @id (@len bytes).
-static bool has_build_id(int fd, const unsigned char *id, int len)
-{
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	const void *file_id;
-	bool same = elf && dwelf_elf_gnu_build_id(elf, &file_id) == len &&
-		    memcmp(file_id, id, (size_t)len) == 0;
-
-	elf_end(elf);
-	return same;
-}
-
 // A core's module at its path under the sysroot, when the file there has
 // the module's build-id; else where libdwfl looks (the build-id stores,
 // then the path itself, outside the sysroot).
@@ -52,19 +39,17 @@ static int find_elf_in_sysroot(Dwfl_Module *mod, void **userdata,
 	int id_len = dwfl_module_build_id(mod, &id, &id_address);
 
 	if (core_sysroot && modname && modname[0] == '/' && id_len > 0) {
-		size_t size = strlen(core_sysroot) + strlen(modname) + 1;
-		char *path = malloc(size);
-		int fd = -1;
-		if (path) {
-			snprintf(path, size, "%s%s", core_sysroot, modname);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		}
-		if (fd >= 0 && has_build_id(fd, id, id_len)) {
+		const struct tm_module m = { .path = modname,
+					     .build_id = id,
+					     .build_id_len = (size_t)id_len };
+		char *path = tm_module_recorded_file(&m, core_sysroot);
+		int fd = path && tm_file_has_build_id_of(path, &m)
+				 ? open(path, O_RDONLY | O_CLOEXEC)
+				 : -1;
+		if (fd >= 0) {
 			*file_name = path;
 			return fd;
 		}
-		if (fd >= 0)
-			close(fd);
 		free(path);
 	}
 	return dwfl_build_id_find_elf(mod, userdata, modname, base, file_name,

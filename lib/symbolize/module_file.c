@@ -126,6 +126,11 @@ char *tm_module_recorded_file(const struct tm_module *m, const char *sysroot)
 	return under(sysroot, m->path);
 }
 
+bool tm_file_has_build_id_of(const char *path, const struct tm_module *m)
+{
+	return m->build_id_len && compare_build_id(path, m) == SAME_BUILD_ID;
+}
+
 // Whether the file at @path can name @m's frames: it has @m's build-id,
 // or is there and the table recorded none.
 static bool usable(enum build_id_match match, const struct tm_module *m)

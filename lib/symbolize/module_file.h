@@ -31,4 +31,7 @@ char *tm_module_file(const struct tm_module *m, const char *sysroot,
 // The recorded path of @m, under @sysroot if not NULL (a new string).
 char *tm_module_recorded_file(const struct tm_module *m, const char *sysroot);
 
+// Whether the ELF file at @path has @m's build-id (which @m must have).
+bool tm_file_has_build_id_of(const char *path, const struct tm_module *m);
+
 #endif // TM_SYMBOLIZE_MODULE_FILE_H
