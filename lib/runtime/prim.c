@@ -70,6 +70,14 @@ void tm_cancel_restore(int state)
 	pthread_setcancelstate(state, NULL);
 }
 
+void tm_close(int fd)
+{
+	int cancel_state = tm_cancel_off();
+
+	close(fd);
+	tm_cancel_restore(cancel_state);
+}
+
 void tm_diag(const char *first, ...)
 {
 	char line[512];
@@ -123,9 +131,7 @@ int tm_fd_move_high(int fd)
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
 	if (high < 0)
 		return fd;
-	int cancel_state = tm_cancel_off();
-	close(fd);
-	tm_cancel_restore(cancel_state);
+	tm_close(fd);
 	return high;
 }
 

@@ -80,6 +80,8 @@ static inline bool tm_spin_lock_unless_held(uint32_t *lock)
 // these two (tests/programs/cancel.c).
 int tm_cancel_off(void);
 void tm_cancel_restore(int state);
+// close(2), with cancellation off.
+void tm_close(int fd);
 
 // Write "tm: " and the NULL-terminated parts as one line to stderr, with a
 // single write(2) from a stack buffer.

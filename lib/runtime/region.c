@@ -411,22 +411,13 @@ int tm_region_map(struct tm_region *region, const char *path_template)
 	return err;
 }
 
-// close(2) is a cancellation point (prim.h, tm_cancel_off).
-static void close_file(int fd)
-{
-	int cancel_state = tm_cancel_off();
-
-	close(fd);
-	tm_cancel_restore(cancel_state);
-}
-
 void tm_region_unmap(struct tm_region *region)
 {
 	if (!region->base)
 		return;
 	munmap(region->base, region->reserved);
 	if (is_trace_file(region, region->fd))
-		close_file(region->fd);
+		tm_close(region->fd);
 	region->base = NULL;
 	region->fd = -1;
 	region->file_backed = false;
@@ -636,7 +627,7 @@ int tm_region_detach_file(struct tm_region *region)
 	}
 	// The number may be a file of the program's now (file_fd).
 	if (is_trace_file(region, region->fd))
-		close_file(region->fd);
+		tm_close(region->fd);
 	region->fd = -1;
 	region->file_backed = false;
 	region->path[0] = '\0';
