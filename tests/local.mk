@@ -133,6 +133,8 @@ tests_programs_cxx_static_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_cxx_static_LDFLAGS = -no-install -static-libtool-libs \
 	-Wl,-u,malloc
 tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
+tests_programs_threads_SOURCES = tests/programs/threads.c \
+	tests/programs/seccomp.h
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_threads_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_threads_LDADD = -lpthread
@@ -160,7 +162,7 @@ tests_programs_sighandler_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_sighandler_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_sighandler_LDADD = libtracemalloc.la
 tests_programs_fdreuse_SOURCES = tests/programs/fdreuse.c \
-	tests/programs/child.h
+	tests/programs/child.h tests/programs/seccomp.h
 tests_programs_fdreuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_fdreuse_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_fdreuse_LDFLAGS = $(E2E_LINK_FLAGS)

@@ -28,18 +28,16 @@
 //   fdreuse close|dup2|nopunch FILE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "child.h"
+#include "seccomp.h"
 #include "tm/tracemalloc.h"
 
 #define NOINLINE __attribute__((noinline))
@@ -74,29 +72,12 @@ static void put_own_file_on_others(void)
 
 static void refuse_fallocate(void)
 {
-#if defined(__x86_64__)
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xc000003e /* x86_64 */, 1,
-			 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
+	const struct sock_filter rules[] = {
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog program = { sizeof(code) / sizeof(code[0]), code };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) < 0) {
-		perror("seccomp");
-		exit(1);
-	}
-#else
-	fprintf(stderr, "nopunch: only on x86_64\n");
-	exit(77);
-#endif
+	refuse_calls("nopunch", rules, sizeof(rules) / sizeof(rules[0]));
 }
 
 // The traces of one page go to one shard (table.c): whole pages of tracked

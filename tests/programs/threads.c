@@ -17,16 +17,13 @@
 // would: every thread then unwinds on its own stack, where it fits.
 //   threads [nospare]
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+
+#include "seccomp.h"
 
 #define THREADS 8
 #define LATE_BLOCKS 100
@@ -82,15 +79,7 @@ static void late_destructor(void *value)
 
 static void refuse_spare_stacks(void)
 {
-#if defined(__x86_64__)
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xc000003e /* x86_64 */, 1,
-			 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
+	const struct sock_filter rules[] = {
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		// The length, low word then high word.
@@ -104,22 +93,13 @@ static void refuse_spare_stacks(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog program = { sizeof(code) / sizeof(code[0]), code };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) < 0) {
-		perror("seccomp");
-		exit(1);
-	}
+	refuse_calls("nospare", rules, sizeof(rules) / sizeof(rules[0]));
 	void *p = mmap(NULL, SPARE_STACK_MAPPING, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p != MAP_FAILED || errno != ENOMEM) {
 		fprintf(stderr, "nospare: the filter let a mapping through\n");
 		exit(1);
 	}
-#else
-	fprintf(stderr, "nospare: only on x86_64\n");
-	exit(77);
-#endif
 }
 
 static void *exit_at_once(void *arg)
