@@ -196,6 +196,16 @@ tests_programs_frames_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_static_LDFLAGS = -no-install -static-libtool-libs
 tests_programs_frames_static_LDADD = libtracemalloc.la -ldl -lpthread
 
+# A fully static program (-static): no dynamic loader, no dlsym, the hooks
+# and libc's malloc in one executable.  -z muldefs: libc.a defines malloc
+# too; the linker takes the first definition, the runtime's.  No sanitizer
+# flags: the sanitizers' runtimes cannot be linked statically.
+check_PROGRAMS += tests/programs/allstatic
+tests_programs_allstatic_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_allstatic_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_allstatic_LDFLAGS = -no-install -all-static -Wl,-z,muldefs
+tests_programs_allstatic_LDADD = libtracemalloc.la -ldl -lpthread
+
 # The debugger tests' program, preloaded and with the runtime linked in.
 check_PROGRAMS += tests/programs/debuggee tests/programs/debuggee-static
 tests_programs_debuggee_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -259,6 +269,7 @@ E2E_TESTS = \
 	tests/e2e/run-fuzz-core.sh \
 	tests/e2e/run-libfuzzer.sh \
 	tests/e2e/run-static.sh \
+	tests/e2e/run-allstatic.sh \
 	tests/e2e/run-tracemalloc-crosscheck.sh \
 	tests/e2e/run-tm-core.sh \
 	tests/e2e/run-debuginfo.sh tests/e2e/run-debuginfod.sh \

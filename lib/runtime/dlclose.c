@@ -9,6 +9,13 @@
 
 typedef int (*dlclose_fn)(void *);
 
+#ifndef PIC
+// In a fully static program there is no RTLD_NEXT: the C library's
+// dlclose is linked in under its internal name.  Weak: a program linked
+// with the shared C library has no such symbol, and finds dlclose by dlsym.
+extern int __dlclose(void *) __attribute__((weak));
+#endif
+
 TM_PUBLIC int dlclose(void *handle)
 {
 	static dlclose_fn real_dlclose;
@@ -16,6 +23,10 @@ TM_PUBLIC int dlclose(void *handle)
 
 	if (!real) {
 		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+#ifndef PIC
+		if (!real)
+			real = __dlclose;
+#endif
 		if (!real)
 			return -1;
 		__atomic_store_n(&real_dlclose, real, __ATOMIC_RELEASE);

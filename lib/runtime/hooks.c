@@ -44,7 +44,12 @@ static valloc_fn real_pvalloc;
 #define BOOT_HEAP_SIZE (64 * 1024)
 static _Alignas(64) unsigned char boot_heap[BOOT_HEAP_SIZE];
 static size_t boot_used;
-static int resolving;
+// Set while resolve() runs: volatile, or the compiler, seeing that no
+// other code reads it, drops both stores, and an allocation inside dlsym()
+// (a static program's dlsym fails, and its error message is allocated)
+// resolves again, without end.
+static volatile int resolving;
+static bool static_program;
 
 struct boot_header {
 	size_t size;
@@ -84,6 +89,49 @@ static bool is_boot(const void *p)
 	       (const unsigned char *)p < boot_heap + BOOT_HEAP_SIZE;
 }
 
+#ifndef PIC
+// A fully static program (linked with -static) has no symbols for
+// dlsym(RTLD_NEXT) to find: the C library's allocator is linked in, under
+// its internal names as well, and the runtime's definitions take the
+// public ones (the link needs -z muldefs: both define malloc and free).
+// Only the static archive, built without -DPIC, names them; libc.so
+// exports them too, so the archive still links into dynamic programs,
+// which never call them.
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+extern void *__libc_memalign(size_t align, size_t size);
+extern void *__libc_valloc(size_t size);
+extern void *__libc_pvalloc(size_t size);
+
+// posix_memalign's internal name is not exported from libc.so.
+static int libc_posix_memalign(void **ret, size_t align, size_t size)
+{
+	if (!align || (align & (align - 1)) || align % sizeof(void *) != 0)
+		return EINVAL;
+	void *p = __libc_memalign(align, size);
+	if (!p)
+		return ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+static malloc_fn use_libc_internal_names(void)
+{
+	real_calloc = __libc_calloc;
+	real_realloc = __libc_realloc;
+	real_free = __libc_free;
+	real_posix_memalign = libc_posix_memalign;
+	real_aligned_alloc = __libc_memalign;
+	real_memalign = __libc_memalign;
+	real_valloc = __libc_valloc;
+	real_pvalloc = __libc_pvalloc;
+	static_program = true;
+	return __libc_malloc;
+}
+#endif
+
 static bool resolve(void)
 {
 	if (resolving)
@@ -100,6 +148,10 @@ static bool resolve(void)
 	real_pvalloc = (valloc_fn)dlsym(RTLD_NEXT, "pvalloc");
 	// malloc last: it is the flag that the rest is ready.
 	malloc_fn m = (malloc_fn)dlsym(RTLD_NEXT, "malloc");
+#ifndef PIC
+	if (!m && !real_calloc && !real_free)
+		m = use_libc_internal_names();
+#endif
 	resolving = 0;
 	if (!m || !real_calloc || !real_realloc || !real_free) {
 		tm_diag("cannot find the real malloc functions; is "
@@ -115,6 +167,11 @@ void tm_hooks_init(void)
 {
 	if (!__atomic_load_n(&real_malloc, __ATOMIC_ACQUIRE))
 		resolve();
+}
+
+bool tm_hooks_static_program(void)
+{
+	return static_program;
 }
 
 static inline bool ready(void)

@@ -123,6 +123,9 @@ void tm_modules_forget_unloaded(void);
 
 // hooks.c: resolve the real allocator.
 void tm_hooks_init(void);
+// Whether this is a fully static program (linked with -static), whose
+// allocator the runtime calls by the C library's internal names.
+bool tm_hooks_static_program(void);
 // Say on stderr if the program's calls to malloc or free reach another
 // definition first (the program's own allocator, or one preloaded
 // before the runtime): the table would stay empty without a word.  Call

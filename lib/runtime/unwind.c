@@ -16,6 +16,7 @@
 #include "tm/tracemalloc.h"
 
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
@@ -144,6 +145,15 @@ int tm_unwind_init(void)
 	runtime_ranges = wrapper_count;
 	dl_iterate_phdr(collect_wrapper, NULL);
 
+#ifndef PIC
+	// A fully static program: libunwind, loaded with its own copy of the
+	// C library, crashes on its first unwind there; backtrace() is
+	// linked in.
+	if (tm_hooks_static_program()) {
+		capture = backtrace;
+		return 0;
+	}
+#endif
 	void *handle = dlopen(TM_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	// Why it could not be loaded: not installed, or no room for it.  A
 	// copy: the next dlsym() frees dlerror()'s string.
