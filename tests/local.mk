@@ -205,6 +205,14 @@ tests_programs_allstatic_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_allstatic_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_allstatic_LDFLAGS = -no-install -all-static -Wl,-z,muldefs
 tests_programs_allstatic_LDADD = libtracemalloc.la -ldl -lpthread
+# The C++ program fully static: -u malloc, since the program's own objects
+# call operator new, not malloc, and libstdc++ comes after the runtime.
+check_PROGRAMS += tests/programs/cxx-allstatic
+tests_programs_cxx_allstatic_SOURCES = tests/programs/cxx.cc
+tests_programs_cxx_allstatic_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_cxx_allstatic_LDFLAGS = -no-install -all-static \
+	-Wl,-u,malloc -Wl,-z,muldefs
+tests_programs_cxx_allstatic_LDADD = libtracemalloc.la -ldl -lpthread
 
 # The debugger tests' program, preloaded and with the runtime linked in.
 check_PROGRAMS += tests/programs/debuggee tests/programs/debuggee-static

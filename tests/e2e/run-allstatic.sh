@@ -3,6 +3,7 @@
 # find libc's malloc and no libunwind to load.  It still traces itself:
 # frames right across libc, two threads, a forked child; its trace file and
 # its core decode, and tm-core finds the table with or without symbols.
+# A C++ program too.
 . "$top_srcdir/tests/e2e/lib.sh"
 kernel_cores
 
@@ -29,6 +30,22 @@ expect_exactly "$tmp/table" 1000 \
 	'^trace domain=0 size=333 .* frames=thread_keep;thread_main;start_thread;'
 # The child's block is in the child's table only (it checked it itself).
 expect_exactly "$tmp/table" 0 '^trace domain=0 size=777 '
+
+# C++, fully static: libstdc++'s operators are inside the program, so
+# frame 0 is operator new, the caller next; exceptions (std::bad_alloc
+# thrown through the hooks) still unwind.
+rm -f "$tmp"/trace.*
+TRACEMALLOC=16 TRACEMALLOC_FILE=$tmp/trace.%p timeout 120 \
+	"$programs/cxx-allstatic" >"$tmp/out" 2>"$tmp/err" ||
+	fail "cxx-allstatic failed: $(cat "$tmp/err")"
+grep -q '^cxx done$' "$tmp/out" || fail "cxx-allstatic did not finish"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+new='operator new\(unsigned long[^;]*\);'
+expect_exactly "$tmp/table" 50 "^trace domain=0 size=104 .* frames=${new}make_widgets\(\);main;"
+expect_exactly "$tmp/table" 10 "^trace domain=0 size=256 .* frames=${new}make_aligned\(\);main;"
+expect_exactly "$tmp/table" 1 "^trace domain=0 size=3333 .* frames=(operator new[^;]*;)+make_nothrow\(\);main;"
+expect_exactly "$tmp/table" 1 "^trace domain=0 size=104 .* frames=${new}survive_bad_alloc\(\);main;"
+expect_exactly "$tmp/table" 0 'churn_and_release'
 
 # A core from the kernel, of the program and of a stripped copy.
 case $(cat /proc/sys/kernel/core_pattern) in
