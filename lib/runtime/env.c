@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 const char *tm_file_template;
 static char file_template[TM_REGION_PATH_MAX];
@@ -43,6 +44,17 @@ __attribute__((constructor(101))) static void start_from_environment(void)
 	const char *cache = getenv("TRACEMALLOC_STACK_CACHE");
 
 	tm_hooks_init();
+	// A set-user-ID, set-group-ID or capability-raising program (the
+	// kernel's secure-execution mode) must not let whoever runs it name a
+	// file for it to replace: TRACEMALLOC_FILE would overwrite any file
+	// its owner may write.  glibc ignores its own malloc tunables there.
+	if (getauxval(AT_SECURE) && (file || value || cache)) {
+		tm_diag("TRACEMALLOC variables are ignored in a privileged "
+			"(set-user-ID, set-group-ID or capability) program; "
+			"tracing stays off",
+			NULL);
+		return;
+	}
 	// "0" unwinds every stack in full: slower, for checking the cache.
 	if (cache && strcmp(cache, "0") == 0)
 		tm_stack_cache_enabled = 0;

@@ -160,3 +160,44 @@ timeout 60 env TRACEMALLOC=4 LD_PRELOAD="$runtime" "$python" -c pass \
 	2>"$tmp/err" || fail "python3: $(cat "$tmp/err")"
 [ ! -s "$tmp/err" ] || fail "python3: $(cat "$tmp/err")"
 echo "own allocator, none in python3: ok"
+
+# A set-user-ID program (here one with the runtime linked in) ignores the
+# variables: whoever runs it must not make it replace a file its owner may
+# write.  The same program without the bit, run by the same user, traces.
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+	echo "note: not root or no setpriv; set-user-ID not checked"
+	exit 0
+fi
+suid=$tmp/suid
+mkdir "$suid"
+chmod 755 "$tmp" "$suid"
+cp "$programs/frames-static" "$suid/frames"
+echo "root's file" >"$suid/victim"
+mkdir "$suid/public"
+chmod 777 "$suid/public"
+# Does set-user-ID work here (not on a nosuid mount, no no_new_privs)?
+cp "$(command -v id)" "$suid/id"
+chmod u+s "$suid/id"
+euid=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$suid/id" -u)
+if [ "$euid" != 0 ]; then
+	echo "note: set-user-ID has no effect in $suid; not checked"
+	exit 0
+fi
+# as_nobody FILE: run the program as nobody, tracing into FILE.
+as_nobody() {
+	timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env TRACEMALLOC=4 TRACEMALLOC_FILE="$1" "$suid/frames" \
+		>/dev/null 2>"$tmp/err" || fail "as nobody: $(cat "$tmp/err")"
+}
+as_nobody "$suid/public/trace"
+probe_file "$suid/public/trace" "$tmp/suid.table"
+rm -f "$suid/public/trace"
+chmod u+s "$suid/frames"
+as_nobody "$suid/victim"
+[ "$(cat "$suid/victim")" = "root's file" ] ||
+	fail "a set-user-ID program replaced its owner's file"
+grep -qxF 'tm: TRACEMALLOC variables are ignored in a privileged (set-user-ID, set-group-ID or capability) program; tracing stays off' \
+	"$tmp/err" || fail "set-user-ID: $(cat "$tmp/err")"
+as_nobody "$suid/public/trace"
+[ ! -e "$suid/public/trace" ] || fail "a set-user-ID program traced"
+echo "set-user-ID: ok"
