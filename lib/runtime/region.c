@@ -83,6 +83,20 @@ static int append(char *out, size_t cap, const char *suffix)
 	return 0;
 }
 
+// Create @path, a file of our own: never through a link someone left at
+// that name in a shared folder such as /tmp (it would truncate the file
+// the link names).  What is there, a link or a file a process with this pid
+// left behind, is removed first: removing a link leaves what it names.
+static int create_new(const char *path)
+{
+	int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(path, flags, 0644);
+
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, flags, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
 // Create the trace file under a temporary name and rename it into place, so
 // a file another process still maps is replaced, never truncated under it
 // (that process would die of SIGBUS).  A file that a live tracer holds
@@ -113,9 +127,9 @@ static int create_file(struct tm_region *region)
 	    (err = append(tmp, sizeof(tmp),
 			  tm_fmt_u64(pid, (uint64_t)getpid()))))
 		return err;
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = create_new(tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, region->path) < 0) {
 		err = -errno;
 		unlink(tmp);

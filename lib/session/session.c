@@ -522,7 +522,13 @@ struct tm_error *tm_session_save(const struct tm_session *s, const char *path)
 	if (err)
 		return err;
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	// A name of our own, never followed through a link someone left there
+	// (it would truncate the file the link names); such a link or a file
+	// a process with this pid left behind is removed first.
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, 0644);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, flags, 0644);
 	size_t written = 0;
 	while (fd >= 0 && written < size) {
 		ssize_t n = write(fd, (char *)bytes + written, size - written);

@@ -161,6 +161,23 @@ timeout 60 env TRACEMALLOC=4 LD_PRELOAD="$runtime" "$python" -c pass \
 [ ! -s "$tmp/err" ] || fail "python3: $(cat "$tmp/err")"
 echo "own allocator, none in python3: ok"
 
+# The trace file is created under a temporary name, TRACEMALLOC_FILE.tmp.PID,
+# then renamed: a link someone left at that name is replaced, and the file
+# it names is left alone.  (The shell's pid is the program's after exec.)
+mkdir "$tmp/links"
+echo "someone's file" >"$tmp/links/victim"
+timeout 60 sh -c 'ln -s victim "$1.tmp.$$" && exec env TRACEMALLOC=4 \
+	TRACEMALLOC_FILE="$1" LD_PRELOAD="$2" "$3"' sh "$tmp/links/trace" \
+	"$runtime" "$programs/frames" >/dev/null 2>"$tmp/err" ||
+	fail "a link at the temporary name: $(cat "$tmp/err")"
+[ "$(cat "$tmp/links/victim")" = "someone's file" ] ||
+	fail "the runtime wrote through a link"
+[ ! -s "$tmp/err" ] || fail "a link at the temporary name: $(cat "$tmp/err")"
+probe_file "$tmp/links/trace" "$tmp/links.table"
+[ "$(ls "$tmp/links")" = "$(printf 'trace\nvictim')" ] ||
+	fail "left behind: $(ls "$tmp/links")"
+echo "a link at the temporary name: ok"
+
 # A set-user-ID program (here one with the runtime linked in) ignores the
 # variables: whoever runs it must not make it replace a file its owner may
 # write.  The same program without the bit, run by the same user, traces.

@@ -189,6 +189,16 @@ for src in "$trace" "$crash"; do
 	cmp -s "$tmp/a1" "$tmp/a2" ||
 		fail "the dump of $src analyzes differently: $(diff "$tmp/a1" "$tmp/a2")"
 done
+# The dump is written under a temporary name (FILE.tmpPID) and renamed: a
+# link someone left at that name is replaced, not written through.
+echo "someone's file" >"$tmp/victim"
+sh -c 'ln -s "$1" "$2.tmp$$" && exec "$3" dump "$4" -o "$2"' sh \
+	"$tmp/victim" "$tmp/dumped-again" "$core" "$trace" ||
+	fail "dump -o with a link at the temporary name"
+[ "$(cat "$tmp/victim")" = "someone's file" ] || fail "dump wrote through a link"
+"$core" dump "$trace" -o "$tmp/dumped-plain" || fail "dump -o $trace"
+cmp -s "$tmp/dumped-again" "$tmp/dumped-plain" || fail "dump -o after a link"
+ls "$tmp" | grep -q '^dumped-again\.tmp' && fail "dump left its link"
 # dump --json: every trace with its frames.
 expect_status 0 '' "$core" dump "$trace" --json
 "$PYTHON" -c '
