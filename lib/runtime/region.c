@@ -106,7 +106,9 @@ static int create_file(struct tm_region *region)
 	char tmp[TM_REGION_PATH_MAX], pid[21];
 	int fd, err;
 
-	fd = open(region->path, O_RDONLY | O_CLOEXEC);
+	// Only to see whether a tracer holds it: a FIFO there must not block
+	// the program, and a link is not followed (the rename replaces it).
+	fd = open(region->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		int busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
 		close(fd);

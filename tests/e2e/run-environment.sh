@@ -178,6 +178,14 @@ probe_file "$tmp/links/trace" "$tmp/links.table"
 	fail "left behind: $(ls "$tmp/links")"
 echo "a link at the temporary name: ok"
 
+# A FIFO at the name does not block the program (a look for a tracer
+# holding the file opens it); the trace file replaces it.
+mkfifo "$tmp/links/fifo"
+timeout 60 env TRACEMALLOC=4 TRACEMALLOC_FILE="$tmp/links/fifo" \
+	LD_PRELOAD="$runtime" "$programs/frames" >/dev/null 2>"$tmp/err" ||
+	fail "a FIFO at TRACEMALLOC_FILE: status $?: $(cat "$tmp/err")"
+probe_file "$tmp/links/fifo" "$tmp/links.table"
+
 # A set-user-ID program (here one with the runtime linked in) ignores the
 # variables: whoever runs it must not make it replace a file its owner may
 # write.  The same program without the bit, run by the same user, traces.
