@@ -119,6 +119,8 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
 	tests/programs/fdreuse tests/programs/altstack tests/programs/cancel \
 	tests/programs/ownmalloc
+tests_programs_frames_SOURCES = tests/programs/frames.c \
+	tests/programs/through_libc.h
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_cxx_SOURCES = tests/programs/cxx.cc
@@ -191,7 +193,8 @@ tests_programs_varframes_LDFLAGS = $(E2E_LINK_FLAGS)
 
 # The static variant: frames linked with libtracemalloc.a, no preload.
 check_PROGRAMS += tests/programs/frames-static
-tests_programs_frames_static_SOURCES = tests/programs/frames.c
+tests_programs_frames_static_SOURCES = tests/programs/frames.c \
+	tests/programs/through_libc.h
 tests_programs_frames_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_frames_static_LDFLAGS = -no-install -static-libtool-libs
 tests_programs_frames_static_LDADD = libtracemalloc.la -ldl -lpthread
@@ -201,6 +204,8 @@ tests_programs_frames_static_LDADD = libtracemalloc.la -ldl -lpthread
 # too; the linker takes the first definition, the runtime's.  No sanitizer
 # flags: the sanitizers' runtimes cannot be linked statically.
 check_PROGRAMS += tests/programs/allstatic
+tests_programs_allstatic_SOURCES = tests/programs/allstatic.c \
+	tests/programs/through_libc.h
 tests_programs_allstatic_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_allstatic_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_allstatic_LDFLAGS = -no-install -all-static -Wl,-z,muldefs

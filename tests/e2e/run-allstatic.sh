@@ -19,10 +19,12 @@ grep -q '^allstatic done$' "$tmp/out" || fail "allstatic did not finish"
 probe_file "$(only_file "$tmp")" "$tmp/table"
 grep -q '^table .* untraced=0 ' "$tmp/table" ||
 	fail "untraced blocks: $(grep '^table' "$tmp/table")"
-# libc's own functions are inside the program: strdup is frame 0, the
-# caller next.
+# libc's own functions are inside the program: strdup's (fopen's) frame is
+# frame 0, the caller next.
 expect_exactly "$tmp/table" 1 \
 	'^trace domain=0 size=28 .* frames=__strdup;leak_strdup;main;'
+expect_exactly "$tmp/table" 1 \
+	'^trace domain=0 size=[0-9]+ .* frames=__fopen_internal;leak_fopen;main;'
 expect_exactly "$tmp/table" 1 \
 	'^trace domain=0 size=4242 .* frames=compare_and_allocate;(msort[^;]*;)+__qsort_r;sort_things;main;'
 # Both threads' blocks, every one kept, from their own stacks.

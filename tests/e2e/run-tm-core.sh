@@ -41,21 +41,21 @@ assert all(v == 0 for v in d["damage"].values()), d
 
 # analyze: tracemalloc's lines, largest first
 expect_status 0 '' "$core" analyze "$trace"
-sed -n 2p "$tmp/out" | grep -q '^.*frames\.c:[0-9]*: size=4242 B, count=1, average=4242 B$' ||
+sed -n 2p "$tmp/out" | grep -q '^.*through_libc\.h:[0-9]*: size=4242 B, count=1, average=4242 B$' ||
 	fail "analyze: $(cat "$tmp/out")"
-grep -q 'frames\.c:[0-9]*: size=28 B, count=1, average=28 B$' "$tmp/out" ||
+grep -q 'through_libc\.h:[0-9]*: size=28 B, count=1, average=28 B$' "$tmp/out" ||
 	fail "analyze lost strdup's block: $(cat "$tmp/out")"
 expect_status 0 '' "$core" analyze "$trace" --top 1
 [ "$(wc -l <"$tmp/out")" -eq 2 ] || fail "--top 1: $(cat "$tmp/out")"
 expect_status 0 '' "$core" analyze "$trace" --key filename --cumulative
 grep -q 'frames\.c:0: size=' "$tmp/out" || fail "cumulative: $(cat "$tmp/out")"
 # Filters: only the qsort comparator's line survives --include of its line.
-line=$(grep -n 'kept\[2\] = malloc(4242)' "$top_srcdir/tests/programs/frames.c" | cut -d: -f1)
-expect_status 0 '' "$core" analyze "$trace" --include "*frames.c:$line"
-[ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "frames.c:$line: size=4242 B" "$tmp/out" ||
+line=$(grep -n 'kept\[2\] = malloc(4242)' "$top_srcdir/tests/programs/through_libc.h" | cut -d: -f1)
+expect_status 0 '' "$core" analyze "$trace" --include "*through_libc.h:$line"
+[ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "through_libc.h:$line: size=4242 B" "$tmp/out" ||
 	fail "--include: $(cat "$tmp/out")"
-expect_status 0 '' "$core" analyze "$trace" --exclude '*frames.c' --top 0
-! grep -q 'frames\.c' "$tmp/out" || fail "--exclude: $(cat "$tmp/out")"
+expect_status 0 '' "$core" analyze "$trace" --exclude '*through_libc.h' --top 0
+! grep -q 'through_libc\.h' "$tmp/out" || fail "--exclude: $(cat "$tmp/out")"
 expect_status 0 '' "$core" analyze "$trace" --domain 7
 [ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "--domain 7: $(cat "$tmp/out")"
 expect_status 0 '' "$core" analyze "$trace" --json --key traceback
@@ -67,7 +67,7 @@ assert d["key"] == "traceback" and len(s) == 4, d
 assert sorted(x["size"] for x in s) == sorted(x["size"] for x in s), s
 top = s[0]
 assert top["size"] == 4242 and top["count"] == 1, top
-assert top["traceback"][0]["filename"].endswith("frames.c"), top
+assert top["traceback"][0]["filename"].endswith("through_libc.h"), top
 assert len(top["traceback"]) > 3, top
 ' "$tmp/out" || fail "analyze --json: $(cat "$tmp/out")"
 

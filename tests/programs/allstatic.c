@@ -1,10 +1,11 @@
 // allstatic.c: a fully static program (linked with -static) that traces
-// itself: it leaks through libc (strdup, a qsort comparator), from two
+// itself: it leaks through libc (through_libc.h), from two
 // threads at once, and from a forked child, each from a function of its
 // own, so that the tables can be checked.  It also opens and closes a
 // shared library, as a static program may.  The child checks its own copy
 // of the table (with TRACEMALLOC_FILE it is not in the file).  With
 // "crash" the program then dies of SIGSEGV, for a core.
+#include "through_libc.h"
 #include "tm/tracemalloc.h"
 
 #include <dlfcn.h>
@@ -15,37 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline))
-#define KEEP() __asm__ volatile("" ::: "memory")
-
 #define THREAD_BLOCKS 1000
 
-// Visible and volatile: the compiler may not drop these allocations.
-void *volatile kept[4];
-
-NOINLINE void leak_strdup(void)
-{
-	kept[0] = strdup("a string duplicated by libc");
-	KEEP();
-}
-
-static int calls;
-
-NOINLINE int compare_and_allocate(const void *a, const void *b)
-{
-	if (calls++ == 0)
-		kept[1] = malloc(4242);
-	return *(const int *)a - *(const int *)b;
-}
-
-NOINLINE void sort_things(void)
-{
-	int v[64];
-	for (int i = 0; i < 64; i++)
-		v[i] = (i * 37) % 64;
-	qsort(v, 64, sizeof(v[0]), compare_and_allocate);
-	KEEP();
-}
+// The child's block.
+void *volatile child_kept;
+// Where the crash writes.
+static int *volatile nowhere;
 
 // Each thread keeps every other block of THREAD_BLOCKS: 500 of 333 bytes.
 NOINLINE void thread_keep(void **blocks)
@@ -65,7 +41,7 @@ static void *thread_main(void *arg)
 
 NOINLINE void child_keep(void)
 {
-	kept[2] = calloc(7, 111);
+	child_kept = calloc(7, 111);
 	KEEP();
 }
 
@@ -74,7 +50,7 @@ static int child_checks_its_table(void)
 {
 	struct tm_block block;
 	uintptr_t frames[4];
-	int n = tm_get_object_traceback(kept[2], &block, frames, 4);
+	int n = tm_get_object_traceback(child_kept, &block, frames, 4);
 	// frames[0] returns into child_keep, a few bytes of code.
 	uintptr_t in_child_keep = frames[0] - (uintptr_t)child_keep;
 
@@ -109,6 +85,7 @@ int main(int argc, char **argv)
 	if (open_and_close_a_library() != 0)
 		return 3;
 	leak_strdup();
+	leak_fopen();
 	sort_things();
 	for (int i = 0; i < 2; i++)
 		pthread_create(&threads[i], NULL, thread_main, blocks[i]);
@@ -126,6 +103,6 @@ int main(int argc, char **argv)
 	printf("allstatic done\n");
 	fflush(stdout);
 	if (argc > 1 && strcmp(argv[1], "crash") == 0)
-		*(volatile int *)kept[3] = 1;
+		*nowhere = 1;
 	return 0;
 }
