@@ -135,6 +135,15 @@ tests_programs_cxx_static_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_cxx_static_LDFLAGS = -no-install -static-libtool-libs \
 	-Wl,-u,malloc
 tests_programs_cxx_static_LDADD = libtracemalloc.la -ldl -lpthread
+# The same program with libstdc++ linked into it (-static-libstdc++, as
+# GCC's cc1 is), preloaded: its operator new is the program's own code,
+# known by name only (run-cxx.sh).  No -rdynamic: the operators are in
+# the symbol table, not the dynamic one.
+check_PROGRAMS += tests/programs/cxx-libstdcxx-static
+tests_programs_cxx_libstdcxx_static_SOURCES = tests/programs/cxx.cc
+tests_programs_cxx_libstdcxx_static_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_cxx_libstdcxx_static_LDFLAGS = -no-install \
+	-XCClinker -static-libstdc++
 tests_programs_threads_SOURCES = tests/programs/threads.c \
 	tests/programs/seccomp.h
 tests_programs_threads_CFLAGS = $(E2E_PROGRAM_FLAGS)

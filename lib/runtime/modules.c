@@ -10,6 +10,8 @@
 #include "prim.h"
 
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -73,27 +75,63 @@ static uint64_t copy_bytes(const void *bytes, size_t len)
 	return offset;
 }
 
-// The main program's path, which the loader does not give, into @buf
-// (@size bytes).  Without /proc (a chroot, a sandbox) it is the name the
-// program was started by, made absolute from the current folder if it is
-// relative (the folder may have changed since: the best there is).
-static const char *main_program_path(char *buf, size_t size)
+// Whether the ELF file at @path has entry point @entry.
+static bool file_has_entry(const char *path, uint64_t entry)
 {
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	ElfW(Ehdr) eh;
+	int cancel_state = tm_cancel_off();
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool same = fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) &&
+		    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+		    eh.e_entry == entry;
+	if (fd >= 0)
+		tm_close(fd);
+	tm_cancel_restore(cancel_state);
+	return same;
+}
 
-	if (n > 0) {
-		buf[n] = '\0';
-		return buf;
-	}
-	const char *name = (const char *)getauxval(AT_EXECFN);
+// @name made absolute from the current folder into @buf (@size bytes), if
+// it is relative (the folder may have changed since the start: the best
+// there is).
+static const char *absolute(const char *name, char *buf, size_t size)
+{
 	if (!name || name[0] == '/' || !getcwd(buf, size))
-		return name ? name : "";
+		return name;
 	size_t dir = strlen(buf), len = strlen(name);
 	if (dir + 1 + len >= size)
 		return name;
 	buf[dir] = '/';
 	memcpy(buf + dir + 1, name, len + 1);
 	return buf;
+}
+
+const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
+{
+	uint64_t entry = getauxval(AT_ENTRY) - bias;
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		if (file_has_entry(buf, entry))
+			return buf;
+	}
+	// Started through the dynamic loader by name (ld.so ./prog),
+	// /proc/self/exe is the loader, and the loader gives the program's
+	// name as its argv[0]; without /proc, the name it was started by.
+	char other[TM_LAYOUT_MAX_PATH];
+	const char *names[] = { program_invocation_name,
+				(const char *)getauxval(AT_EXECFN) };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *path = absolute(names[i], other, sizeof(other));
+		if (path && file_has_entry(path, entry) && strlen(path) < size)
+			return memcpy(buf, path, strlen(path) + 1);
+	}
+	if (n > 0)
+		return buf;
+	const char *path = absolute(names[1], other, sizeof(other));
+	if (!path || strlen(path) >= size)
+		return "";
+	return memcpy(buf, path, strlen(path) + 1);
 }
 
 static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -118,7 +156,7 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	    known_count == MAX_KNOWN)
 		return 0;
 	if (!path || !*path)
-		path = main_program_path(exe, sizeof(exe));
+		path = tm_main_program_path(info->dlpi_addr, exe, sizeof(exe));
 	size_t path_len = strnlen(path, TM_LAYOUT_MAX_PATH - 1);
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);

@@ -102,7 +102,8 @@ struct tm_stack {
 };
 int tm_unwind_init(void);
 void tm_capture(struct tm_stack *stack);
-// Memory libunwind holds for the threads that unwound, in bytes.
+// Memory libunwind holds for the threads that unwound, and the ranges of
+// the wrappers linked into the program, in bytes.
 size_t tm_unwind_memory(void);
 // Around fork: wait until no other thread is inside the unwinder and keep
 // them out (before); let them in again (after, in parent or @child).
@@ -115,11 +116,24 @@ void tm_unwind_after_fork(bool child);
 const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 			     unsigned *n, unsigned *total);
 
+// program_wrappers.c: the C and C++ runtimes' allocating functions linked
+// into the program itself (operator new with -static-libstdc++; the C
+// library too when it is linked statically), found by name in its symbol
+// table once, before the first unwind.
+void tm_program_wrappers_init(void);
+bool tm_program_wrappers_contain(uintptr_t pc);
+size_t tm_program_wrappers_memory(void);
+
 // modules.c: the module map stored in the region.
 void tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
 void tm_modules_forget_unloaded(void);
+// The main program's file (loaded at @bias) into @buf (@size bytes): the
+// file whose entry point is the program's, of /proc/self/exe, the name it
+// was started by through the loader, or the name given to exec(), or the
+// first that exists.  The loader gives no name for it.
+const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size);
 
 // hooks.c: resolve the real allocator.
 void tm_hooks_init(void);

@@ -9,7 +9,8 @@
 //
 // Frame 0 is the first frame outside the runtime and outside the C and C++
 // runtime libraries (and malloc's replacements), so strdup() or operator
-// new report their caller.
+// new report their caller; program_wrappers.c finds those functions when
+// they are linked into the program.
 #include "runtime.h"
 
 #include "prim.h"
@@ -131,7 +132,8 @@ static void count_unwinder_thread(void)
 size_t tm_unwind_memory(void)
 {
 	return __atomic_load_n(&unwinder_threads, __ATOMIC_RELAXED) *
-	       LIBUNWIND_THREAD_CACHE;
+		       LIBUNWIND_THREAD_CACHE +
+	       tm_program_wrappers_memory();
 }
 
 int tm_unwind_init(void)
@@ -144,6 +146,7 @@ int tm_unwind_init(void)
 			  (uintptr_t)__stop_tm_runtime_text);
 	runtime_ranges = wrapper_count;
 	dl_iterate_phdr(collect_wrapper, NULL);
+	tm_program_wrappers_init();
 
 #ifndef PIC
 	// A fully static program: libunwind, loaded with its own copy of the
@@ -341,7 +344,8 @@ const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 	unsigned depth = stack->count, first = 0;
 
 	while (first < depth &&
-	       in_ranges((uintptr_t)stack->pcs[first], wrapper_count))
+	       (in_ranges((uintptr_t)stack->pcs[first], wrapper_count) ||
+		tm_program_wrappers_contain((uintptr_t)stack->pcs[first])))
 		first++;
 	// Memory the C library allocates for itself with no caller of ours
 	// on the stack still gets its frames, minus the runtime's.

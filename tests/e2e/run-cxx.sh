@@ -3,17 +3,21 @@
 # std::string are attributed to the user's function, never to the C++
 # runtime, and deleted blocks leave no trace.  With libstdc++'s operators,
 # which allocate through malloc, and with jemalloc's and tcmalloc's, which
-# do not; and linked with the runtime's static library.
+# do not; linked with the runtime's static library; and with libstdc++
+# inside the program (-static-libstdc++, and a fully static program),
+# where only the symbol table tells operator new from the program.
 . "$top_srcdir/tests/e2e/lib.sh"
 
 # check NAME PROGRAM [PRELOAD]: run PROGRAM with PRELOAD (the runtime first,
-# so that its hooks are the ones called), and check its table.
+# so that its hooks are the ones called), and check its table.  With
+# $launcher set, run the program through it.
+launcher=
 check() {
 	name=$1
 	echo "checking cxx with $name"
 	rm -f "$tmp"/trace.*
 	timeout 120 env TRACEMALLOC=16 TRACEMALLOC_FILE="$tmp/trace.%p" \
-		LD_PRELOAD="${3:-}" "$2" \
+		LD_PRELOAD="${3:-}" $launcher "$2" \
 		>"$tmp/out" 2>"$tmp/err" || fail "$name: cxx failed: $(cat "$tmp/err")"
 	grep -q '^cxx done$' "$tmp/out" || fail "$name: cxx did not finish"
 	probe_file "$(only_file "$tmp")" "$tmp/table"
@@ -36,6 +40,28 @@ check() {
 
 check libstdc++ "$programs/cxx" "$runtime"
 check libtracemalloc.a "$programs/cxx-static"
+
+# libstdc++ linked in: the program needs no libstdc++.so, and its own
+# operator new is not among its dynamic symbols.
+prog=$programs/cxx-libstdcxx-static
+readelf -d "$prog" | grep -q 'NEEDED.*libstdc++' &&
+	fail "$prog needs libstdc++.so"
+readelf --dyn-syms -W "$prog" | grep -q ' _Znwm$' &&
+	fail "$prog exports operator new"
+check "libstdc++ linked in" "$prog" "$runtime"
+# Started through the dynamic loader by name, /proc/self/exe is the loader:
+# the runtime finds the program's file (for its symbols, and for the module
+# map that names the frames) by the name it was started by.
+launcher=$(readelf -l "$prog" |
+	sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+[ -x "$launcher" ] || fail "no program interpreter found in $prog"
+check "libstdc++ linked in, through the loader" "$prog" "$runtime"
+launcher=
+# Fully static: the C library is in the program too, and libstdc++ throws
+# std::bad_alloc through the hooks there as well.
+readelf -l "$programs/cxx-allstatic" | grep -q INTERP &&
+	fail "cxx-allstatic has a program interpreter"
+check "all static" "$programs/cxx-allstatic"
 
 missing=
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
