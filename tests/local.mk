@@ -271,6 +271,7 @@ tests_programs_lto_LDFLAGS = -no-install -flto
 E2E_TESTS = \
 	tests/e2e/run-frames.sh \
 	tests/e2e/run-cxx.sh \
+	tests/e2e/run-damaged-sections.sh \
 	tests/e2e/run-threads.sh \
 	tests/e2e/run-forkexec.sh \
 	tests/e2e/run-fork-unwind.sh \

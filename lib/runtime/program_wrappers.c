@@ -128,19 +128,18 @@ static bool find_symbols(const struct elf_image *image,
 	table->names = image_at(image, strings->sh_offset, strings->sh_size);
 	table->count = chosen->sh_size / sizeof(ElfW(Sym));
 	table->names_size = strings->sh_size;
-	return table->symbols && table->names;
+	// Every name then ends inside the table.
+	return table->symbols && table->names && table->names_size &&
+	       table->names[table->names_size - 1] == '\0';
 }
 
-// The name of @sym, or NULL if it does not end inside the string table.
+// The name of @sym, or NULL if it lies outside the string table (which
+// find_symbols() made sure ends in a NUL).
 static const char *symbol_name(const struct symbol_table *table,
 			       const ElfW(Sym) * sym)
 {
-	if (sym->st_name >= table->names_size)
-		return NULL;
-	const char *name = table->names + sym->st_name;
-	if (!memchr(name, '\0', table->names_size - sym->st_name))
-		return NULL;
-	return name;
+	return sym->st_name < table->names_size ? table->names + sym->st_name
+						: NULL;
 }
 
 // Visit the wrapper functions of @table; the number visited.  With
