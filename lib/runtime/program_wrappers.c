@@ -11,14 +11,14 @@
 //   whoever defines them: the caller of the program's own replacement is
 //   the allocation's cause as much as the caller of libstdc++'s;
 // - when the C library is not a shared library of the process, every
-//   function whose name C reserves for the implementation (two
-//   underscores, or an underscore and a capital letter: C11 7.1.3), but
-//   for mangled C++ names (_Z...), which are the program's functions as
-//   much as the library's.  glibc names its internal functions so
-//   (__fopen_internal, _IO_file_doallocate), and a public function that
-//   allocates shares its address with such a name (strdup is __strdup).
-//   glibc's static helpers have plain names; the ones met on the way to
-//   malloc are listed below.
+//   function whose name C reserves for the implementation (one that
+//   begins with an underscore: C11 7.1.3), but for the names the compiler
+//   gives the program's own C++ functions (_Z..., _GLOBAL__...).  glibc
+//   names its internal functions so (__fopen_internal, _nl_find_locale,
+//   _IO_file_doallocate), and most of its public functions share their
+//   address with such a name (strdup is __strdup).  Those that do not
+//   (setlocale) and its static helpers have plain names and stay; the
+//   helpers met on the way from a common call to malloc are listed below.
 // A stripped program (no symbol table but the dynamic one), or one whose
 // file cannot be read, keeps its frames as they are.
 #include "runtime.h"
@@ -44,9 +44,14 @@ struct code_range {
 static struct code_range *ranges;
 static size_t range_count, ranges_bytes;
 
-// glibc 2.36's static functions between a public function and malloc.
+// glibc 2.36's static functions between a public function and malloc:
+// opendir -> opendir_tail -> __alloc_dir; dlopen -> ... -> dlopen_doit ->
+// ... -> dl_open_worker -> ... -> dl_open_worker_begin.
 static const char *const plain_libc_helpers[] = {
-	"opendir_tail", // opendir -> opendir_tail -> __alloc_dir
+	"opendir_tail",
+	"dlopen_doit",
+	"dl_open_worker",
+	"dl_open_worker_begin",
 };
 
 static bool is_operator_new(const char *name)
@@ -54,12 +59,13 @@ static bool is_operator_new(const char *name)
 	return strncmp(name, "_Znw", 4) == 0 || strncmp(name, "_Zna", 4) == 0;
 }
 
+// C reserves every name that begins with an underscore at file scope; the
+// compiler's too are no C library's: _Z... are mangled C++ names, and
+// _GLOBAL__sub_I_... run a C++ file's static constructors.
 static bool is_reserved_c_name(const char *name)
 {
-	if (name[0] != '_')
-		return false;
-	return name[1] == '_' ||
-	       (name[1] >= 'A' && name[1] <= 'Y'); // _Z: mangled C++
+	return name[0] == '_' && name[1] != 'Z' &&
+	       strncmp(name, "_GLOBAL__", 9) != 0;
 }
 
 static bool is_wrapper_name(const char *name, bool libc_linked_in)

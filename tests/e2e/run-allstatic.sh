@@ -27,6 +27,9 @@ expect_exactly "$tmp/table" 1 \
 	'^trace domain=0 size=[0-9]+ .* frames=leak_fopen;main;'
 expect_exactly "$tmp/table" 1 \
 	'^trace domain=0 size=4242 .* frames=compare_and_allocate;(msort[^;]*;)+__qsort_r;sort_things;main;'
+# Nothing else is blamed on the C library either: thread creation, stdio's
+# buffers and dlopen allocate for main.
+expect_exactly "$tmp/table" 0 'frames=(_|dl_|dlopen)'
 # Both threads' blocks, every one kept, from their own stacks.
 expect_exactly "$tmp/table" 1000 \
 	'^trace domain=0 size=333 .* frames=thread_keep;thread_main;start_thread;'
