@@ -272,13 +272,14 @@ static bool map_program(uintptr_t bias, struct elf_image *image)
 	char path[TM_LAYOUT_MAX_PATH];
 	int cancel_state = tm_cancel_off();
 	int fd = open(tm_main_program_path(bias, path, sizeof(path)),
-		      O_RDONLY | O_CLOEXEC);
+		      O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	tm_cancel_restore(cancel_state);
 	if (fd < 0)
 		return false;
 	struct stat st;
 	void *bytes = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(ElfW(Ehdr)))
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= (off_t)sizeof(ElfW(Ehdr)))
 		bytes = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
 			     fd, 0);
 	tm_close(fd);

@@ -56,6 +56,13 @@ launcher=$(readelf -l "$prog" |
 	sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
 [ -x "$launcher" ] || fail "no program interpreter found in $prog"
 check "libstdc++ linked in, through the loader" "$prog" "$runtime"
+# The name it was started by is only a name: a FIFO there (ld.so --argv0)
+# must not stop the program.
+mkfifo "$tmp/fifo"
+timeout 60 env TRACEMALLOC=16 LD_PRELOAD="$runtime" \
+	"$launcher" --argv0 "$tmp/fifo" "$prog" >"$tmp/out" 2>&1 ||
+	fail "started as a FIFO's name, cxx failed: $(cat "$tmp/out")"
+grep -q '^cxx done$' "$tmp/out" || fail "started as a FIFO's name: $(cat "$tmp/out")"
 launcher=
 # Fully static: the C library is in the program too, and libstdc++ throws
 # std::bad_alloc through the hooks there as well.
