@@ -84,7 +84,7 @@ static bool is_wrapper_name(const char *name, bool libc_linked_in)
 	return false;
 }
 
-// --- the program's file ------------------------------------------------------
+// --- the program's file ----------------------------------------------------
 
 struct elf_image {
 	const uint8_t *bytes;
@@ -174,7 +174,7 @@ static size_t visit_wrappers(const struct symbol_table *table,
 	return found;
 }
 
-// --- sorted ranges -----------------------------------------------------------
+// --- sorted ranges ---------------------------------------------------------
 
 // Heapsort: qsort may allocate, and this runs with the hooks live.
 static void sift_down(struct code_range *a, size_t root, size_t n)
@@ -239,31 +239,7 @@ size_t tm_program_wrappers_memory(void)
 	return ranges_bytes;
 }
 
-// --- where the program lies --------------------------------------------------
-
-struct program_place {
-	bool found;
-	uintptr_t bias;
-	bool libc_shared;
-};
-
-static int note_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct program_place *place = arg;
-	const char *path = info->dlpi_name ? info->dlpi_name : "";
-	const char *base = strrchr(path, '/');
-
-	(void)size;
-	base = base ? base + 1 : path;
-	if (strncmp(base, "libc.so", 7) == 0)
-		place->libc_shared = true;
-	// glibc lists the program first, unnamed.
-	if (!place->found && path[0] == '\0') {
-		place->found = true;
-		place->bias = info->dlpi_addr;
-	}
-	return 0;
-}
+// --- reading it, once ------------------------------------------------------
 
 // The program's file, mapped; false if it cannot be, or is not the
 // program that runs.
@@ -294,30 +270,26 @@ static bool map_program(uintptr_t bias, struct elf_image *image)
 	return false;
 }
 
-void tm_program_wrappers_init(void)
+void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 {
-	struct program_place place = { 0 };
 	struct elf_image image;
 	struct symbol_table table;
 
-	if (ranges)
-		return;
-	dl_iterate_phdr(note_object, &place);
-	if (!place.found || !map_program(place.bias, &image))
+	if (ranges || !map_program(bias, &image))
 		return;
 	if (find_symbols(&image, &table)) {
-		bool libc_linked_in = !place.libc_shared;
 		size_t n = visit_wrappers(&table, libc_linked_in, 0, NULL);
 		size_t bytes = n * sizeof(struct code_range);
 		void *mem = n ? mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
 			      : MAP_FAILED;
 		if (mem != MAP_FAILED) {
-			visit_wrappers(&table, libc_linked_in, place.bias, mem);
+			visit_wrappers(&table, libc_linked_in, bias, mem);
 			range_count = sort_and_join(mem, n);
 			mprotect(mem, bytes, PROT_READ);
 			ranges = mem;
-			ranges_bytes = (bytes + 4095) & ~(size_t)4095;
+			ranges_bytes = (bytes + TM_LAYOUT_PAGE_SIZE - 1) &
+				       ~(size_t)(TM_LAYOUT_PAGE_SIZE - 1);
 		}
 	}
 	munmap((void *)image.bytes, image.size);

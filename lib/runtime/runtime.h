@@ -119,8 +119,9 @@ const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 // program_wrappers.c: the C and C++ runtimes' allocating functions linked
 // into the program itself (operator new with -static-libstdc++; the C
 // library too when it is linked statically), found by name in its symbol
-// table once, before the first unwind.
-void tm_program_wrappers_init(void);
+// table once, before the first unwind.  @bias is where the program is
+// loaded; @libc_linked_in whether the C library is part of it.
+void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in);
 bool tm_program_wrappers_contain(uintptr_t pc);
 size_t tm_program_wrappers_memory(void);
 

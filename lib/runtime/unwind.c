@@ -73,10 +73,21 @@ static void add_range(uintptr_t start, uintptr_t end)
 		wrappers[wrapper_count++] = (struct range){ start, end };
 }
 
+// Where the program itself is loaded: glibc lists it first, unnamed.
+struct program_place {
+	bool found;
+	uintptr_t bias;
+};
+
 static int collect_wrapper(struct dl_phdr_info *info, size_t size, void *arg)
 {
+	struct program_place *program = arg;
+
 	(void)size;
-	(void)arg;
+	if (!program->found && (!info->dlpi_name || !info->dlpi_name[0])) {
+		program->found = true;
+		program->bias = info->dlpi_addr;
+	}
 	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
 		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -145,8 +156,11 @@ int tm_unwind_init(void)
 		add_range((uintptr_t)__start_tm_runtime_text,
 			  (uintptr_t)__stop_tm_runtime_text);
 	runtime_ranges = wrapper_count;
-	dl_iterate_phdr(collect_wrapper, NULL);
-	tm_program_wrappers_init();
+	struct program_place program = { 0 };
+	dl_iterate_phdr(collect_wrapper, &program);
+	if (program.found)
+		tm_program_wrappers_init(program.bias,
+					 tm_hooks_static_program());
 
 #ifndef PIC
 	// A fully static program: libunwind, loaded with its own copy of the
