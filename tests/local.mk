@@ -259,6 +259,23 @@ tests_programs_libplugin_other_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_OTHER
 tests_programs_libplugin_other_la_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_libplugin_other_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
+# C++ code loaded by a C program, which has no libstdc++ before
+# (run-cxx-plugin.sh): preloaded, and linked with the runtime's static
+# library, which leaves operator new to libstdc++.
+check_LTLIBRARIES += tests/programs/libcxxplugin.la
+tests_programs_libcxxplugin_la_SOURCES = tests/programs/cxxplugin.cc
+tests_programs_libcxxplugin_la_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_libcxxplugin_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+check_PROGRAMS += tests/programs/dlhost tests/programs/dlhost-static
+tests_programs_dlhost_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_dlhost_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_dlhost_LDADD = -ldl
+tests_programs_dlhost_static_SOURCES = tests/programs/dlhost.c
+tests_programs_dlhost_static_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_dlhost_static_LDFLAGS = -no-install -static-libtool-libs \
+	-Wl,-u,malloc
+tests_programs_dlhost_static_LDADD = libtracemalloc.la -ldl -lpthread
 
 # Link-time optimization writes inlined calls whose definitions are in
 # another unit of the debug information (run-debuginfo.sh).
@@ -271,6 +288,7 @@ tests_programs_lto_LDFLAGS = -no-install -flto
 E2E_TESTS = \
 	tests/e2e/run-frames.sh \
 	tests/e2e/run-cxx.sh \
+	tests/e2e/run-cxx-plugin.sh \
 	tests/e2e/run-damaged-sections.sh \
 	tests/e2e/run-threads.sh \
 	tests/e2e/run-forkexec.sh \

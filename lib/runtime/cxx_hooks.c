@@ -80,14 +80,36 @@ enum next_kind {
 static void *next_operators[OPERATOR_COUNT];
 static int next_kind; // enum next_kind
 
-// Look the next definitions up on first use: a C program may load C++ code
-// later, with dlopen.  Racing threads store the same answers.
-static TM_RUNTIME_TEXT enum next_kind resolve_operators(void)
+// The operators of @scope (RTLD_NEXT, or a library's handle).
+static TM_RUNTIME_TEXT void find_operators(void *scope)
 {
 	for (int i = 0; i < OPERATOR_COUNT; i++)
 		__atomic_store_n(&next_operators[i],
-				 dlsym(RTLD_NEXT, operator_names[i]),
+				 dlsym(scope, operator_names[i]),
 				 __ATOMIC_RELAXED);
+}
+
+// Look the next definitions up on first use: a C program may load C++ code
+// later, with dlopen.  Racing threads store the same answers.  The loader
+// allocates for each name it does not find (dlerror's message): with the
+// guard held, that is not taken for the program's allocation.
+static TM_RUNTIME_TEXT enum next_kind resolve_operators(void)
+{
+	bool entered = tm_guard_enter();
+
+	find_operators(RTLD_NEXT);
+	// Loaded with dlopen(RTLD_LOCAL) by a C program, libstdc++ is not
+	// among the next definitions, but the C++ code's calls reach these
+	// operators first: libstdc++'s are then its own, found by its name.
+	if (!next_operators[NEXT__Znwm]) {
+		void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+		if (cxx) {
+			find_operators(cxx);
+			dlclose(cxx);
+		}
+	}
+	if (entered)
+		tm_guard_leave();
 	void *next_new = next_operators[NEXT__Znwm];
 	Dl_info info;
 	const char *base = NULL;

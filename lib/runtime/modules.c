@@ -93,11 +93,13 @@ static bool file_has_entry(const char *path, uint64_t entry)
 
 // @name made absolute from the current folder into @buf (@size bytes), if
 // it is relative (the folder may have changed since the start: the best
-// there is).
+// there is), without its leading "./".
 static const char *absolute(const char *name, char *buf, size_t size)
 {
 	if (!name || name[0] == '/' || !getcwd(buf, size))
 		return name;
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
 	size_t dir = strlen(buf), len = strlen(name);
 	if (dir + 1 + len >= size)
 		return name;
@@ -138,11 +140,11 @@ const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
 static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t start = UINTPTR_MAX, end = 0;
-	char exe[TM_LAYOUT_MAX_PATH];
+	char path_buf[TM_LAYOUT_MAX_PATH];
 	const char *path = info->dlpi_name;
+	bool *new_wrappers = arg;
 
 	(void)size;
-	(void)arg;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD)
@@ -153,11 +155,20 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 		if (s + ph->p_memsz > end)
 			end = s + ph->p_memsz;
 	}
-	if (start >= end || is_known(start, info->dlpi_addr) ||
-	    known_count == MAX_KNOWN)
+	if (start >= end || is_known(start, info->dlpi_addr))
+		return 0;
+	if (tm_unwind_note_library(info))
+		*new_wrappers = true;
+	if (known_count == MAX_KNOWN)
 		return 0;
 	if (!path || !*path)
-		path = tm_main_program_path(info->dlpi_addr, exe, sizeof(exe));
+		path = tm_main_program_path(info->dlpi_addr, path_buf,
+					    sizeof(path_buf));
+	else if (path[0] != '/' && strchr(path, '/'))
+		// dlopen("./plugin.so") keeps the name as given, relative
+		// to the folder it was loaded from (likely still this one);
+		// the vdso's name has no '/'.
+		path = absolute(path, path_buf, sizeof(path_buf));
 	size_t path_len = strnlen(path, TM_LAYOUT_MAX_PATH - 1);
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);
@@ -189,12 +200,15 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 // Takes the loader's lock; called from allocation hooks only through
 // tm_modules_refresh's trylock, so a thread in dlopen() that allocates never
 // waits for us while we wait for the loader.
-void tm_modules_refresh(void)
+enum tm_refresh tm_modules_refresh(void)
 {
+	bool new_wrappers = false;
+
 	if (!tm_spin_trylock(&tm_rt.module_lock))
-		return;
-	dl_iterate_phdr(record_module, NULL);
+		return TM_REFRESH_BUSY;
+	dl_iterate_phdr(record_module, &new_wrappers);
 	tm_spin_unlock(&tm_rt.module_lock);
+	return new_wrappers ? TM_REFRESH_NEW_WRAPPERS : TM_REFRESH_DONE;
 }
 
 static int mark_loaded(struct dl_phdr_info *info, size_t size, void *arg)
@@ -220,9 +234,12 @@ void tm_modules_forget_unloaded(void)
 	memset(loaded, 0, sizeof(loaded));
 	dl_iterate_phdr(mark_loaded, loaded);
 	unsigned kept = 0;
-	for (unsigned i = 0; i < known_count; i++)
+	for (unsigned i = 0; i < known_count; i++) {
 		if (loaded[i])
 			known[kept++] = known[i];
+		else
+			tm_unwind_forget_library(known[i].start, known[i].end);
+	}
 	__atomic_store_n(&known_count, kept, __ATOMIC_RELEASE);
 	tm_spin_unlock(&tm_rt.module_lock);
 }

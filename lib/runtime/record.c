@@ -52,18 +52,30 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	struct tm_stack stack;
 	unsigned n, total;
 	bool fresh;
+	enum tm_refresh refresh = TM_REFRESH_DONE;
 	int cancel_state = tm_cancel_off();
 
 	tm_capture(&stack);
 	const uint64_t *frames =
 		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
 	ref = tm_intern(frames, n, total, epoch, &fresh);
-	if (ref && tm_stack_cache_enabled)
+	// A new traceback with a frame in no known module: a library was
+	// loaded since the last look (dlopen), and goes into the module map.
+	// If it is the C++ runtime (a C program that loads C++ code), its
+	// frames were taken for the program's: find them again.
+	if (ref && fresh && !tm_modules_cover(frames, n))
+		refresh = tm_modules_refresh();
+	if (refresh == TM_REFRESH_NEW_WRAPPERS) {
+		frames = tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n,
+				      &total);
+		ref = tm_intern(frames, n, total, epoch, &fresh);
+	}
+	// While another thread records new libraries, the frames may still
+	// be wrong; the next unwind of this stack finds them.
+	if (ref && tm_stack_cache_enabled && refresh != TM_REFRESH_BUSY)
 		tm_stack_cache_store(hook_frame, stack.pcs, stack.count,
 				     stack.count < TM_STACK_CAPACITY, ref,
 				     epoch);
-	if (ref && fresh && !tm_modules_cover(frames, n))
-		tm_modules_refresh();
 	tm_cancel_restore(cancel_state);
 	return ref;
 }

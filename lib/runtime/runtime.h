@@ -115,6 +115,14 @@ void tm_unwind_after_fork(bool child);
 // large, and a signal handler may run on a small stack.
 const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 			     unsigned *n, unsigned *total);
+// A loaded object: if it is one of the C and C++ runtime libraries (or an
+// allocator), its code joins the frames tm_frames_of passes over; true if
+// it was not known before.  Under the module lock.
+struct dl_phdr_info;
+bool tm_unwind_note_library(const struct dl_phdr_info *info);
+// An object loaded at [@start, @end) was unloaded: frames there are not the
+// C and C++ runtimes' any more.  Under the module lock.
+void tm_unwind_forget_library(uintptr_t start, uintptr_t end);
 
 // program_wrappers.c: the C and C++ runtimes' allocating functions linked
 // into the program itself (operator new with -static-libstdc++; the C
@@ -126,7 +134,13 @@ bool tm_program_wrappers_contain(uintptr_t pc);
 size_t tm_program_wrappers_memory(void);
 
 // modules.c: the module map stored in the region.
-void tm_modules_refresh(void);
+enum tm_refresh {
+	TM_REFRESH_DONE,
+	TM_REFRESH_NEW_WRAPPERS, // a C or C++ runtime library was loaded
+	TM_REFRESH_BUSY,	 // another thread is refreshing it
+};
+// Record the objects loaded since the last look.
+enum tm_refresh tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
 void tm_modules_forget_unloaded(void);

@@ -41,6 +41,8 @@ static backtrace_fn capture;
 static bool capture_is_libunwind;
 static struct range wrappers[MAX_WRAPPER_RANGES];
 static unsigned wrapper_count;
+// Range 0 is the runtime itself when the linker provided its section.
+static unsigned runtime_ranges;
 
 // The runtime's own code, hooks included (prim.h, TM_RUNTIME_TEXT).
 extern const char __start_tm_runtime_text[] __attribute__((weak));
@@ -67,10 +69,57 @@ static bool is_wrapper_library(const char *path)
 	return false;
 }
 
+// Ranges are only ever added, each one published by the count, so that
+// threads unwinding meanwhile read either all of a range or none of it.
+// Writers are serialized: tm_unwind_init runs before tracing starts, and
+// tm_unwind_note_library under the module lock.
 static void add_range(uintptr_t start, uintptr_t end)
 {
-	if (wrapper_count < MAX_WRAPPER_RANGES)
-		wrappers[wrapper_count++] = (struct range){ start, end };
+	unsigned count = __atomic_load_n(&wrapper_count, __ATOMIC_RELAXED);
+
+	if (count == MAX_WRAPPER_RANGES)
+		return;
+	wrappers[count] = (struct range){ start, end };
+	__atomic_store_n(&wrapper_count, count + 1, __ATOMIC_RELEASE);
+}
+
+// Whether a range at @start is known (and not forgotten: a library closed
+// and loaded again at the same address is noted again).
+static bool have_range(uintptr_t start)
+{
+	for (unsigned i = 0; i < wrapper_count; i++)
+		if (wrappers[i].start == start &&
+		    wrappers[i].end != wrappers[i].start)
+			return true;
+	return false;
+}
+
+bool tm_unwind_note_library(const struct dl_phdr_info *info)
+{
+	bool added = false;
+
+	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
+		return false;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) ||
+		    have_range(start))
+			continue;
+		add_range(start, start + ph->p_memsz);
+		added = true;
+	}
+	return added;
+}
+
+void tm_unwind_forget_library(uintptr_t start, uintptr_t end)
+{
+	for (unsigned i = runtime_ranges; i < wrapper_count; i++)
+		if (wrappers[i].start >= start && wrappers[i].end <= end)
+			// Empty, in one store: a reader sees the range whole
+			// or empty.  The slot is not used again.
+			__atomic_store_n(&wrappers[i].end, wrappers[i].start,
+					 __ATOMIC_RELAXED);
 }
 
 // Where the program itself is loaded: glibc lists it first, unnamed.
@@ -88,24 +137,15 @@ static int collect_wrapper(struct dl_phdr_info *info, size_t size, void *arg)
 		program->found = true;
 		program->bias = info->dlpi_addr;
 	}
-	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
-			add_range(info->dlpi_addr + ph->p_vaddr,
-				  info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
-	}
+	tm_unwind_note_library(info);
 	return 0;
 }
-
-// Range 0 is the runtime itself when the linker provided its section.
-static unsigned runtime_ranges;
 
 static bool in_ranges(uintptr_t pc, unsigned count)
 {
 	for (unsigned i = 0; i < count; i++)
-		if (pc >= wrappers[i].start && pc < wrappers[i].end)
+		if (pc >= wrappers[i].start &&
+		    pc < __atomic_load_n(&wrappers[i].end, __ATOMIC_RELAXED))
 			return true;
 	return false;
 }
@@ -356,9 +396,10 @@ const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 			     unsigned *n, unsigned *total)
 {
 	unsigned depth = stack->count, first = 0;
+	unsigned ranges = __atomic_load_n(&wrapper_count, __ATOMIC_ACQUIRE);
 
 	while (first < depth &&
-	       (in_ranges((uintptr_t)stack->pcs[first], wrapper_count) ||
+	       (in_ranges((uintptr_t)stack->pcs[first], ranges) ||
 		tm_program_wrappers_contain((uintptr_t)stack->pcs[first])))
 		first++;
 	// Memory the C library allocates for itself with no caller of ours

@@ -1,0 +1,75 @@
+#!/bin/sh
+# A C program that loads C++ code with dlopen: libstdc++ arrives after
+# tracing started, and its frames (operator new, std::string's, the string
+# stream's) are passed over as they are when the program starts with it.
+# Preloaded, and with the runtime's static library, whose operator new is
+# libstdc++'s.  The library is loaded by a relative name, and the module
+# map names its file absolutely, so that a reader elsewhere finds it.
+# Then an allocator library loaded and closed again: the code loaded at
+# its addresses next is the program's, and the allocator loaded there again
+# is passed over again.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+libs=$(cd "$programs/.libs" && pwd -P)
+[ -f "$libs/libcxxplugin.so" ] || fail "no $libs/libcxxplugin.so"
+readelf -d "$programs/dlhost" | grep -q 'NEEDED.*libstdc++' &&
+	fail "dlhost needs libstdc++ from the start"
+
+# check NAME PROGRAM [PRELOAD]
+check() {
+	echo "checking a C++ library loaded by $1"
+	rm -f "$tmp"/trace.*
+	(cd "$libs" && timeout 120 env TRACEMALLOC=16 \
+		TRACEMALLOC_FILE="$tmp/trace.%p" LD_PRELOAD="${3:-}" \
+		"$2" ./libcxxplugin.so) >"$tmp/out" 2>"$tmp/err" ||
+		fail "$1: dlhost failed: $(cat "$tmp/err")"
+	grep -q '^dlhost done$' "$tmp/out" || fail "$1: dlhost did not finish"
+	trace=$(only_file "$tmp")
+	probe_file "$trace" "$tmp/table"
+	expect_exactly "$tmp/table" 1 "^module $libs/libcxxplugin.so build_id_len=20\$"
+	grep -q '^cxxplugin: std::bad_alloc$' "$tmp/out" ||
+		fail "$1: operator new did not throw std::bad_alloc"
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=4444 .* frames=make_array\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=32 .* frames=make_text\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=3001 .* frames=make_text\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=32 .* frames=make_report\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 1 '^trace domain=0 size=5000 .* frames=make_report\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 0 'frames=(operator new|std::)'
+	# And nothing else: the runtime's own look-ups allocate nothing in
+	# the program's name.
+	expect_exactly "$tmp/table" 5 'frames=make_[a-z]*\(\);plugin_allocate;'
+	# Read from another folder, the library's frames have their lines.
+	"$top_builddir/analyzer/tm-core" analyze "$trace" >"$tmp/top" \
+		2>"$tmp/err" || fail "$1: tm-core: $(cat "$tmp/err")"
+	grep -q 'cxxplugin\.cc:[1-9][0-9]*: size=4444 B, count=1' "$tmp/top" ||
+		fail "$1: no line for new[]: $(cat "$tmp/top")"
+}
+
+check "a C program" "$programs/dlhost" "$runtime"
+check "a C program linked with libtracemalloc.a" "$programs/dlhost-static"
+
+# The allocator library is a stand-in (any library whose name says it is
+# one of the allocators the runtime passes over), closed before the
+# program's next library is loaded, most likely at its addresses.
+cp "$programs/.libs/libplugin-other.so" "$tmp/libmimalloc-stand-in.so"
+plugin=$programs/.libs/libplugin.so
+rm -f "$tmp"/trace.*
+TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/lifecycle" \
+	"$tmp/libmimalloc-stand-in.so" "$plugin" >"$tmp/out" ||
+	fail "lifecycle failed"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_exactly "$tmp/table" 1 '^trace domain=0 size=5555 .* frames=main;'
+expect_exactly "$tmp/table" 1 '^trace domain=0 size=5555 .* frames=plugin_allocate;main;'
+first=$(sed -n "s|^lifecycle: $tmp/libmimalloc-stand-in.so at ||p" "$tmp/out")
+second=$(sed -n "s|^lifecycle: $plugin at ||p" "$tmp/out")
+[ "$first" = "$second" ] ||
+	echo "note: the loader put the second library elsewhere ($first, $second)"
+
+# The allocator library loaded again after it was closed (most likely at
+# the same addresses) is passed over again.
+rm -f "$tmp"/trace.*
+TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/lifecycle" \
+	"$tmp/libmimalloc-stand-in.so" "$tmp/libmimalloc-stand-in.so" \
+	>"$tmp/out" || fail "lifecycle failed"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_exactly "$tmp/table" 2 '^trace domain=0 size=5555 .* frames=main;'
