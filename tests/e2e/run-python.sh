@@ -17,3 +17,16 @@ tracebacks=$(sed -n 's/^table .* tracebacks=\([0-9]*\) .*/\1/p' "$tmp/table")
 [ "$tracebacks" -ge 10 ] && [ "$tracebacks" -lt "$traces" ] ||
 	fail "$tracebacks tracebacks for $traces traces"
 expect_count "$tmp/table" 1 '^module .*/python3[.0-9]* build_id_len=20$'
+
+# A C program that loads C++ code: python3 importing Debian's apt_pkg
+# (python3-apt), which brings libapt-pkg and libstdc++ in with dlopen.
+# Their strings are built by libstdc++; frame 0 is apt's code that asked.
+rm -f "$tmp"/trace.*
+TRACEMALLOC_FILE=$tmp/trace.%p PYTHONMALLOC=malloc traced "$python" -c '
+import apt_pkg
+apt_pkg.init_config()
+' || fail "python3 could not import apt_pkg (python3-apt)"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_count "$tmp/table" 1 '^module .*/libstdc\+\+\.so\.6 build_id_len=20$'
+expect_count "$tmp/table" 100 ' frames=Configuration::'
+expect_exactly "$tmp/table" 0 ' frames=(operator new|std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::)'
