@@ -267,6 +267,16 @@ tests_programs_libcxxplugin_la_SOURCES = tests/programs/cxxplugin.cc
 tests_programs_libcxxplugin_la_CXXFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_libcxxplugin_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
+# The same with libstdc++ linked into the library, its symbols hidden (as
+# libraries shipped on their own are often built): the library's calls to
+# operator new reach its own copy.
+# Built without libtool, which links every C++ library with libstdc++.so.
+check_DATA = tests/programs/libcxxplugin-static.so
+CLEANFILES += tests/programs/libcxxplugin-static.so
+tests/programs/libcxxplugin-static.so: tests/programs/cxxplugin.cc
+	$(AM_V_CXX)$(MKDIR_P) tests/programs && \
+	$(CXX) $(E2E_PROGRAM_FLAGS) -fPIC -shared -static-libstdc++ \
+		-Wl,--exclude-libs,ALL -o $@ $(srcdir)/tests/programs/cxxplugin.cc
 check_PROGRAMS += tests/programs/dlhost tests/programs/dlhost-static
 tests_programs_dlhost_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_dlhost_LDFLAGS = $(E2E_LINK_FLAGS)

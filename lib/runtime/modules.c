@@ -238,7 +238,8 @@ void tm_modules_forget_unloaded(void)
 		if (loaded[i])
 			known[kept++] = known[i];
 		else
-			tm_unwind_forget_library(known[i].start, known[i].end);
+			tm_unwind_forget_library(known[i].bias, known[i].start,
+						 known[i].end);
 	}
 	__atomic_store_n(&known_count, kept, __ATOMIC_RELEASE);
 	tm_spin_unlock(&tm_rt.module_lock);

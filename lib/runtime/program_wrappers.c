@@ -35,13 +35,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct code_range {
-	uintptr_t start, end;
-};
-
 // Sorted by start; mapped, never allocated through malloc; read-only once
 // tm_program_wrappers_init() has returned.
-static struct code_range *ranges;
+static struct tm_code_range *ranges;
 static size_t range_count, ranges_bytes;
 
 // glibc 2.36's static functions between a public function and malloc:
@@ -54,9 +50,12 @@ static const char *const plain_libc_helpers[] = {
 	"dl_open_worker_begin",
 };
 
+// Called for every function of every library: a string call each was a
+// millisecond for LLVM's 50,000.
 static bool is_operator_new(const char *name)
 {
-	return strncmp(name, "_Znw", 4) == 0 || strncmp(name, "_Zna", 4) == 0;
+	return name[0] == '_' && name[1] == 'Z' && name[2] == 'n' &&
+	       (name[3] == 'w' || name[3] == 'a');
 }
 
 // C reserves every name that begins with an underscore at file scope; the
@@ -107,9 +106,10 @@ struct symbol_table {
 	size_t names_size;
 };
 
-// The file's symbol table, the static one if it has one; false if none.
-static bool find_symbols(const struct elf_image *image,
-			 struct symbol_table *table)
+// The file's symbol table of @type (SHT_SYMTAB, SHT_DYNSYM); false if it
+// has none, or none that can be read.
+static bool find_table(const struct elf_image *image, uint32_t type,
+		       struct symbol_table *table)
 {
 	const ElfW(Ehdr) *eh = image_at(image, 0, sizeof(*eh));
 
@@ -122,9 +122,8 @@ static bool find_symbols(const struct elf_image *image,
 	if (!sections)
 		return false;
 	const ElfW(Shdr) *chosen = NULL;
-	for (unsigned i = 0; i < eh->e_shnum; i++)
-		if (sections[i].sh_type == SHT_SYMTAB ||
-		    (sections[i].sh_type == SHT_DYNSYM && !chosen))
+	for (unsigned i = 0; i < eh->e_shnum && !chosen; i++)
+		if (sections[i].sh_type == type)
 			chosen = &sections[i];
 	if (!chosen || chosen->sh_link >= eh->e_shnum ||
 	    chosen->sh_entsize != sizeof(ElfW(Sym)))
@@ -139,8 +138,16 @@ static bool find_symbols(const struct elf_image *image,
 	       table->names[table->names_size - 1] == '\0';
 }
 
+// The file's symbol table, the static one if it has one; false if none.
+static bool find_symbols(const struct elf_image *image,
+			 struct symbol_table *table)
+{
+	return find_table(image, SHT_SYMTAB, table) ||
+	       find_table(image, SHT_DYNSYM, table);
+}
+
 // The name of @sym, or NULL if it lies outside the string table (which
-// find_symbols() made sure ends in a NUL).
+// find_table() made sure ends in a NUL).
 static const char *symbol_name(const struct symbol_table *table,
 			       const ElfW(Sym) * sym)
 {
@@ -148,11 +155,11 @@ static const char *symbol_name(const struct symbol_table *table,
 						: NULL;
 }
 
-// Visit the wrapper functions of @table; the number visited.  With
-// @out, store each one's range there (@bias added).
+// Visit the wrapper functions of @table; the number visited.  Store the
+// ranges of the first @max of them in @out (@bias added).
 static size_t visit_wrappers(const struct symbol_table *table,
 			     bool libc_linked_in, uintptr_t bias,
-			     struct code_range *out)
+			     struct tm_code_range *out, size_t max)
 {
 	size_t found = 0;
 
@@ -164,11 +171,11 @@ static size_t visit_wrappers(const struct symbol_table *table,
 		const char *name = symbol_name(table, sym);
 		if (!name || !is_wrapper_name(name, libc_linked_in))
 			continue;
-		if (out)
+		if (found < max)
 			out[found] =
-				(struct code_range){ bias + sym->st_value,
-						     bias + sym->st_value +
-							     sym->st_size };
+				(struct tm_code_range){ bias + sym->st_value,
+							bias + sym->st_value +
+								sym->st_size };
 		found++;
 	}
 	return found;
@@ -177,7 +184,7 @@ static size_t visit_wrappers(const struct symbol_table *table,
 // --- sorted ranges ---------------------------------------------------------
 
 // Heapsort: qsort may allocate, and this runs with the hooks live.
-static void sift_down(struct code_range *a, size_t root, size_t n)
+static void sift_down(struct tm_code_range *a, size_t root, size_t n)
 {
 	for (;;) {
 		size_t child = 2 * root + 1;
@@ -187,7 +194,7 @@ static void sift_down(struct code_range *a, size_t root, size_t n)
 			child++;
 		if (a[root].start >= a[child].start)
 			return;
-		struct code_range t = a[root];
+		struct tm_code_range t = a[root];
 		a[root] = a[child];
 		a[child] = t;
 		root = child;
@@ -197,12 +204,12 @@ static void sift_down(struct code_range *a, size_t root, size_t n)
 // Sort @a and join the ranges that overlap (aliases such as strdup and
 // __strdup, a function and a symbol inside it), so that no two nest;
 // returns how many are left.
-static size_t sort_and_join(struct code_range *a, size_t n)
+static size_t sort_and_join(struct tm_code_range *a, size_t n)
 {
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(a, i, n);
 	for (size_t end = n; end-- > 1;) {
-		struct code_range t = a[0];
+		struct tm_code_range t = a[0];
 		a[0] = a[end];
 		a[end] = t;
 		sift_down(a, 0, end);
@@ -241,14 +248,12 @@ size_t tm_program_wrappers_memory(void)
 
 // --- reading it, once ------------------------------------------------------
 
-// The program's file, mapped; false if it cannot be, or is not the
-// program that runs.
-static bool map_program(uintptr_t bias, struct elf_image *image)
+// The ELF file at @path, mapped; false if it cannot be.  Non-blocking: a
+// FIFO put at a name must not stop the program.
+static bool map_file(const char *path, struct elf_image *image)
 {
-	char path[TM_LAYOUT_MAX_PATH];
 	int cancel_state = tm_cancel_off();
-	int fd = open(tm_main_program_path(bias, path, sizeof(path)),
-		      O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	tm_cancel_restore(cancel_state);
 	if (fd < 0)
 		return false;
@@ -262,11 +267,29 @@ static bool map_program(uintptr_t bias, struct elf_image *image)
 	if (bytes == MAP_FAILED)
 		return false;
 	*image = (struct elf_image){ bytes, (size_t)st.st_size };
-	const ElfW(Ehdr) *eh = bytes;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh->e_entry + bias == getauxval(AT_ENTRY))
+	if (memcmp(bytes, ELFMAG, SELFMAG) == 0)
 		return true;
 	munmap(bytes, (size_t)st.st_size);
+	return false;
+}
+
+static void unmap_file(const struct elf_image *image)
+{
+	munmap((void *)image->bytes, image->size);
+}
+
+// The program's file, mapped; false if it cannot be, or is not the
+// program that runs.
+static bool map_program(uintptr_t bias, struct elf_image *image)
+{
+	char path[TM_LAYOUT_MAX_PATH];
+
+	if (!map_file(tm_main_program_path(bias, path, sizeof(path)), image))
+		return false;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)image->bytes;
+	if (eh->e_entry + bias == getauxval(AT_ENTRY))
+		return true;
+	unmap_file(image);
 	return false;
 }
 
@@ -278,13 +301,13 @@ void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 	if (ranges || !map_program(bias, &image))
 		return;
 	if (find_symbols(&image, &table)) {
-		size_t n = visit_wrappers(&table, libc_linked_in, 0, NULL);
-		size_t bytes = n * sizeof(struct code_range);
+		size_t n = visit_wrappers(&table, libc_linked_in, 0, NULL, 0);
+		size_t bytes = n * sizeof(struct tm_code_range);
 		void *mem = n ? mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
 			      : MAP_FAILED;
 		if (mem != MAP_FAILED) {
-			visit_wrappers(&table, libc_linked_in, bias, mem);
+			visit_wrappers(&table, libc_linked_in, bias, mem, n);
 			range_count = sort_and_join(mem, n);
 			mprotect(mem, bytes, PROT_READ);
 			ranges = mem;
@@ -292,5 +315,74 @@ void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 				       ~(size_t)(TM_LAYOUT_PAGE_SIZE - 1);
 		}
 	}
-	munmap((void *)image.bytes, image.size);
+	unmap_file(&image);
+}
+
+// --- a shared library's own operator new -----------------------------------
+
+// Whether the file in @image is the object @info describes: its program
+// headers are the ones loaded (not a newer file installed at the name
+// since the library was loaded).
+static bool is_loaded_file(const struct elf_image *image,
+			   const struct dl_phdr_info *info)
+{
+	const ElfW(Ehdr) *eh = image_at(image, 0, sizeof(*eh));
+	size_t size = (size_t)info->dlpi_phnum * sizeof(ElfW(Phdr));
+	const void *headers =
+		eh && eh->e_phnum == info->dlpi_phnum &&
+				eh->e_phentsize == sizeof(ElfW(Phdr))
+			? image_at(image, eh->e_phoff, size)
+			: NULL;
+	return headers && memcmp(headers, info->dlpi_phdr, size) == 0;
+}
+
+// Whether @table names operator new without defining it: the library
+// calls another's (libstdc++.so's).
+static bool imports_operator_new(const struct symbol_table *table)
+{
+	for (size_t i = 0; i < table->count; i++) {
+		const ElfW(Sym) *sym = &table->symbols[i];
+		const char *name = symbol_name(table, sym);
+		if (sym->st_shndx == SHN_UNDEF && name && is_operator_new(name))
+			return true;
+	}
+	return false;
+}
+
+// The operators defined in @image, the file of the library @info: the
+// dynamic symbols first.  A library that calls libstdc++.so's operator
+// new (most C++ libraries) is done with there, and one that exports its
+// own has them all there.  Only a library with no operator new among them
+// (C code, or libstdc++ linked in with its symbols hidden) has its static
+// symbol table read, if it was not stripped: an unstripped C++ library's
+// is many times larger.
+static size_t operators_in_file(const struct elf_image *image,
+				const struct dl_phdr_info *info,
+				struct tm_code_range *out, size_t max)
+{
+	struct symbol_table table;
+	size_t n = 0;
+
+	if (!is_loaded_file(image, info))
+		return 0;
+	if (find_table(image, SHT_DYNSYM, &table)) {
+		if (imports_operator_new(&table))
+			return 0;
+		n = visit_wrappers(&table, false, info->dlpi_addr, out, max);
+	}
+	if (!n && find_table(image, SHT_SYMTAB, &table))
+		n = visit_wrappers(&table, false, info->dlpi_addr, out, max);
+	return sort_and_join(out, n < max ? n : max);
+}
+
+size_t tm_library_operators(const struct dl_phdr_info *info,
+			    struct tm_code_range *out, size_t max)
+{
+	struct elf_image image;
+
+	if (!max || !map_file(info->dlpi_name, &image))
+		return 0;
+	size_t n = operators_in_file(&image, info, out, max);
+	unmap_file(&image);
+	return n;
 }

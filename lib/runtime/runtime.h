@@ -116,13 +116,14 @@ void tm_unwind_after_fork(bool child);
 const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 			     unsigned *n, unsigned *total);
 // A loaded object: if it is one of the C and C++ runtime libraries (or an
-// allocator), its code joins the frames tm_frames_of passes over; true if
-// it was not known before.  Under the module lock.
+// allocator), its code joins the frames tm_frames_of passes over, and so
+// do the operator new functions of a library that has its own; true if
+// any were not known before.  Under the module lock.
 struct dl_phdr_info;
 bool tm_unwind_note_library(const struct dl_phdr_info *info);
-// An object loaded at [@start, @end) was unloaded: frames there are not the
-// C and C++ runtimes' any more.  Under the module lock.
-void tm_unwind_forget_library(uintptr_t start, uintptr_t end);
+// The object loaded at @bias, over [@start, @end), was unloaded: frames
+// there are not the C and C++ runtimes' any more.  Under the module lock.
+void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end);
 
 // program_wrappers.c: the C and C++ runtimes' allocating functions linked
 // into the program itself (operator new with -static-libstdc++; the C
@@ -132,6 +133,15 @@ void tm_unwind_forget_library(uintptr_t start, uintptr_t end);
 void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in);
 bool tm_program_wrappers_contain(uintptr_t pc);
 size_t tm_program_wrappers_memory(void);
+// The operator new functions a shared library (@info) defines itself, as
+// one built with -static-libstdc++ does, from its file's symbol table:
+// their ranges, at most @max of them, sorted and joined, into @out; how
+// many.  None if the file is not the one loaded.
+struct tm_code_range {
+	uintptr_t start, end;
+};
+size_t tm_library_operators(const struct dl_phdr_info *info,
+			    struct tm_code_range *out, size_t max);
 
 // modules.c: the module map stored in the region.
 enum tm_refresh {

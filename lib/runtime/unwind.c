@@ -10,7 +10,9 @@
 // Frame 0 is the first frame outside the runtime and outside the C and C++
 // runtime libraries (and malloc's replacements), so strdup() or operator
 // new report their caller; program_wrappers.c finds those functions when
-// they are linked into the program.
+// they are linked into the program, or operator new into a library.
+// Libraries loaded later (a C program that loads C++ code brings
+// libstdc++ in) are noted as the module map records them.
 #include "runtime.h"
 
 #include "prim.h"
@@ -29,7 +31,13 @@
 #define TM_LIBUNWIND_SONAME "libunwind.so.8"
 #endif
 
-#define MAX_WRAPPER_RANGES 32
+// The runtime, the C and C++ runtime libraries' code (one range each),
+// and the operator new functions of libraries that carry their own.
+#define MAX_WRAPPER_RANGES 128
+// Operator new functions read from one library (joined when adjacent).
+#define MAX_LIBRARY_OPERATORS 16
+// Libraries whose files were read, each once while it stays loaded.
+#define MAX_READ_LIBRARIES 1024
 
 typedef int (*backtrace_fn)(void **buffer, int size);
 
@@ -43,6 +51,9 @@ static struct range wrappers[MAX_WRAPPER_RANGES];
 static unsigned wrapper_count;
 // Range 0 is the runtime itself when the linker provided its section.
 static unsigned runtime_ranges;
+// The load biases of the libraries read by read_library_operators().
+static uintptr_t read_libraries[MAX_READ_LIBRARIES];
+static unsigned read_library_count;
 
 // The runtime's own code, hooks included (prim.h, TM_RUNTIME_TEXT).
 extern const char __start_tm_runtime_text[] __attribute__((weak));
@@ -94,12 +105,35 @@ static bool have_range(uintptr_t start)
 	return false;
 }
 
+// A library that is none of the runtime libraries may still carry the C++
+// runtime's operator new (linked with -static-libstdc++), where calls from
+// its own code reach it (its operators hidden, or no other definition in
+// the process): their ranges, from its file, read once.  Only libraries
+// with a path: the program's own were read at start (program_wrappers.c),
+// and the vdso has no file.
+static bool read_library_operators(const struct dl_phdr_info *info)
+{
+	struct tm_code_range found[MAX_LIBRARY_OPERATORS];
+
+	if (!info->dlpi_name || !strchr(info->dlpi_name, '/') ||
+	    read_library_count == MAX_READ_LIBRARIES)
+		return false;
+	for (unsigned i = 0; i < read_library_count; i++)
+		if (read_libraries[i] == info->dlpi_addr)
+			return false;
+	read_libraries[read_library_count++] = info->dlpi_addr;
+	size_t n = tm_library_operators(info, found, MAX_LIBRARY_OPERATORS);
+	for (size_t i = 0; i < n; i++)
+		add_range(found[i].start, found[i].end);
+	return n > 0;
+}
+
 bool tm_unwind_note_library(const struct dl_phdr_info *info)
 {
 	bool added = false;
 
 	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
-		return false;
+		return read_library_operators(info);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
@@ -112,8 +146,12 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 	return added;
 }
 
-void tm_unwind_forget_library(uintptr_t start, uintptr_t end)
+void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end)
 {
+	for (unsigned i = 0; i < read_library_count; i++)
+		if (read_libraries[i] == bias)
+			read_libraries[i--] =
+				read_libraries[--read_library_count];
 	for (unsigned i = runtime_ranges; i < wrapper_count; i++)
 		if (wrappers[i].start >= start && wrappers[i].end <= end)
 			// Empty, in one store: a reader sees the range whole

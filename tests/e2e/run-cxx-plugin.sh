@@ -5,39 +5,53 @@
 # Preloaded, and with the runtime's static library, whose operator new is
 # libstdc++'s.  The library is loaded by a relative name, and the module
 # map names its file absolutely, so that a reader elsewhere finds it.
-# Then an allocator library loaded and closed again: the code loaded at
-# its addresses next is the program's, and the allocator loaded there again
-# is passed over again.
+# The same library with libstdc++ linked into it, its symbols hidden: its
+# own operator new is known by name.  Then an allocator library loaded and
+# closed again: the code loaded at its addresses next is the program's,
+# and the allocator loaded there again is passed over again.
 . "$top_srcdir/tests/e2e/lib.sh"
 
-libs=$(cd "$programs/.libs" && pwd -P)
-[ -f "$libs/libcxxplugin.so" ] || fail "no $libs/libcxxplugin.so"
 readelf -d "$programs/dlhost" | grep -q 'NEEDED.*libstdc++' &&
 	fail "dlhost needs libstdc++ from the start"
+static_plugin=$programs/libcxxplugin-static.so
+[ -f "$static_plugin" ] || fail "no $static_plugin"
+readelf -d "$static_plugin" | grep -q 'NEEDED.*libstdc++' &&
+	fail "$static_plugin needs libstdc++.so"
+readelf --dyn-syms -W "$static_plugin" | grep -q ' _Znwm$' &&
+	fail "$static_plugin exports operator new"
 
-# check NAME PROGRAM [PRELOAD]
+# check NAME LIBRARY PROGRAM [PRELOAD]: run PROGRAM in LIBRARY's folder,
+# loading it by a relative name.  With $inside set, libstdc++ is part of
+# the library: its string functions are the library's code, as in a
+# program linked with -static-libstdc++, and may precede the caller.
+inside=
 check() {
-	echo "checking a C++ library loaded by $1"
+	echo "checking $1"
+	dir=$(cd "$(dirname "$2")" && pwd -P)
+	library=$(basename "$2")
 	rm -f "$tmp"/trace.*
-	(cd "$libs" && timeout 120 env TRACEMALLOC=16 \
-		TRACEMALLOC_FILE="$tmp/trace.%p" LD_PRELOAD="${3:-}" \
-		"$2" ./libcxxplugin.so) >"$tmp/out" 2>"$tmp/err" ||
+	(cd "$dir" && timeout 120 env TRACEMALLOC=16 \
+		TRACEMALLOC_FILE="$tmp/trace.%p" LD_PRELOAD="${4:-}" \
+		"$3" "./$library") >"$tmp/out" 2>"$tmp/err" ||
 		fail "$1: dlhost failed: $(cat "$tmp/err")"
 	grep -q '^dlhost done$' "$tmp/out" || fail "$1: dlhost did not finish"
 	trace=$(only_file "$tmp")
 	probe_file "$trace" "$tmp/table"
-	expect_exactly "$tmp/table" 1 "^module $libs/libcxxplugin.so build_id_len=20\$"
+	expect_exactly "$tmp/table" 1 "^module $dir/$library build_id_len=20\$"
 	grep -q '^cxxplugin: std::bad_alloc$' "$tmp/out" ||
 		fail "$1: operator new did not throw std::bad_alloc"
+	string=
+	[ -z "$inside" ] || string='(std::[^;]*;){0,2}'
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=4444 .* frames=make_array\(\);plugin_allocate;main;'
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=32 .* frames=make_text\(\);plugin_allocate;main;'
-	expect_exactly "$tmp/table" 1 '^trace domain=0 size=3001 .* frames=make_text\(\);plugin_allocate;main;'
+	expect_exactly "$tmp/table" 1 "^trace domain=0 size=3001 .* frames=${string}make_text\\(\\);plugin_allocate;main;"
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=32 .* frames=make_report\(\);plugin_allocate;main;'
-	expect_exactly "$tmp/table" 1 '^trace domain=0 size=5000 .* frames=make_report\(\);plugin_allocate;main;'
-	expect_exactly "$tmp/table" 0 'frames=(operator new|std::)'
+	expect_exactly "$tmp/table" 1 "^trace domain=0 size=5000 .* frames=${string}make_report\\(\\);plugin_allocate;main;"
+	expect_exactly "$tmp/table" 0 'frames=operator new'
+	[ -n "$inside" ] || expect_exactly "$tmp/table" 0 'frames=std::'
 	# And nothing else: the runtime's own look-ups allocate nothing in
 	# the program's name.
-	expect_exactly "$tmp/table" 5 'frames=make_[a-z]*\(\);plugin_allocate;'
+	expect_exactly "$tmp/table" 5 "frames=${string}make_[a-z]*\\(\\);plugin_allocate;"
 	# Read from another folder, the library's frames have their lines.
 	"$top_builddir/analyzer/tm-core" analyze "$trace" >"$tmp/top" \
 		2>"$tmp/err" || fail "$1: tm-core: $(cat "$tmp/err")"
@@ -45,8 +59,15 @@ check() {
 		fail "$1: no line for new[]: $(cat "$tmp/top")"
 }
 
-check "a C program" "$programs/dlhost" "$runtime"
-check "a C program linked with libtracemalloc.a" "$programs/dlhost-static"
+plugin=$programs/.libs/libcxxplugin.so
+check "a C program" "$plugin" "$programs/dlhost" "$runtime"
+check "a C program linked with libtracemalloc.a" "$plugin" \
+	"$programs/dlhost-static"
+inside=yes
+check "libstdc++ inside the library" "$static_plugin" "$programs/dlhost" \
+	"$runtime"
+check "libstdc++ inside the library, libtracemalloc.a" "$static_plugin" \
+	"$programs/dlhost-static"
 
 # The allocator library is a stand-in (any library whose name says it is
 # one of the allocators the runtime passes over), closed before the

@@ -1285,6 +1285,74 @@ static void test_stack_cache_other_stacks(void **state)
 	munmap(mapped, 2 * OTHER_STACK_SIZE);
 }
 
+// --- a library's own operator new ------------------------------------------
+
+static int find_libstdcxx(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *base = strrchr(info->dlpi_name, '/');
+
+	(void)size;
+	if (!base || strncmp(base + 1, "libstdc++.so", 12) != 0)
+		return 0;
+	*(struct dl_phdr_info *)arg = *info;
+	return 1;
+}
+
+static bool in_found(const struct tm_code_range *found, size_t n, void *pc)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uintptr_t)pc >= found[i].start &&
+		    (uintptr_t)pc < found[i].end)
+			return true;
+	return false;
+}
+
+// libstdc++ itself is a library with operator new in it (stripped: from
+// its dynamic symbols).  A file that is not the one loaded, or no file,
+// gives nothing.
+static void test_library_operators(void **state)
+{
+	struct dl_phdr_info info = { 0 };
+	struct tm_code_range found[16];
+
+	assert_int_equal(dl_iterate_phdr(find_libstdcxx, &info), 1);
+	void *library = dlopen(info.dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	assert_non_null(library);
+	void *plain = dlsym(library, "_Znwm"), *array = dlsym(library, "_Znam");
+	dlclose(library);
+	size_t n = tm_library_operators(&info, found, 16);
+	assert_true(n >= 2 && n <= 16);
+	assert_true(in_found(found, n, plain));
+	assert_true(in_found(found, n, array));
+	for (size_t i = 1; i < n; i++)
+		assert_true(found[i - 1].end <= found[i].start);
+	assert_int_equal(tm_library_operators(&info, found, 1), 1);
+
+	// The file at the name is another one (a newer version installed
+	// since): its program headers differ from those loaded.
+	ElfW(Phdr) headers[64];
+	assert_true(info.dlpi_phnum <= 64);
+	memcpy(headers, info.dlpi_phdr, info.dlpi_phnum * sizeof(headers[0]));
+	headers[0].p_memsz++;
+	struct dl_phdr_info other = info;
+	other.dlpi_phdr = headers;
+	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+
+	other = info;
+	other.dlpi_name = "/nonexistent/libstdc++.so.6";
+	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+	// A FIFO at the name: nothing, at once.
+	char fifo[] = "/tmp/tm-test-fifo-XXXXXX";
+	int fd = mkstemp(fifo);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	other.dlpi_name = fifo;
+	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+	unlink(fifo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1328,6 +1396,7 @@ int main(void)
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_checks_frame_pointers, restart, stop),
+		cmocka_unit_test(test_library_operators),
 	};
 	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
