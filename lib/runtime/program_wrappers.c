@@ -1,5 +1,6 @@
 // program_wrappers.c: the C and C++ runtimes' allocating functions when
-// they are linked into the program itself.
+// they are linked into the program itself, and operator new when it is
+// linked into a shared library (tm_library_operators, at the end).
 //
 // unwind.c drops the leading frames that lie in the C and C++ runtime
 // libraries, by the libraries' address ranges.  A program linked with

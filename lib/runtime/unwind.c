@@ -36,24 +36,20 @@
 #define MAX_WRAPPER_RANGES 128
 // Operator new functions read from one library (joined when adjacent).
 #define MAX_LIBRARY_OPERATORS 16
-// Libraries whose files were read, each once while it stays loaded.
-#define MAX_READ_LIBRARIES 1024
+// Libraries noted, each once while it stays loaded.
+#define MAX_NOTED_LIBRARIES 1024
 
 typedef int (*backtrace_fn)(void **buffer, int size);
 
-struct range {
-	uintptr_t start, end;
-};
-
 static backtrace_fn capture;
 static bool capture_is_libunwind;
-static struct range wrappers[MAX_WRAPPER_RANGES];
+static struct tm_code_range wrappers[MAX_WRAPPER_RANGES];
 static unsigned wrapper_count;
 // Range 0 is the runtime itself when the linker provided its section.
 static unsigned runtime_ranges;
-// The load biases of the libraries read by read_library_operators().
-static uintptr_t read_libraries[MAX_READ_LIBRARIES];
-static unsigned read_library_count;
+// The load biases of the libraries tm_unwind_note_library() has seen.
+static uintptr_t noted_libraries[MAX_NOTED_LIBRARIES];
+static unsigned noted_count;
 
 // The runtime's own code, hooks included (prim.h, TM_RUNTIME_TEXT).
 extern const char __start_tm_runtime_text[] __attribute__((weak));
@@ -90,38 +86,34 @@ static void add_range(uintptr_t start, uintptr_t end)
 
 	if (count == MAX_WRAPPER_RANGES)
 		return;
-	wrappers[count] = (struct range){ start, end };
+	wrappers[count] = (struct tm_code_range){ start, end };
 	__atomic_store_n(&wrapper_count, count + 1, __ATOMIC_RELEASE);
 }
 
-// Whether a range at @start is known (and not forgotten: a library closed
-// and loaded again at the same address is noted again).
-static bool have_range(uintptr_t start)
+// Whether the library loaded at @bias is seen for the first time since it
+// was loaded; it is then remembered.
+static bool note_once(uintptr_t bias)
 {
-	for (unsigned i = 0; i < wrapper_count; i++)
-		if (wrappers[i].start == start &&
-		    wrappers[i].end != wrappers[i].start)
-			return true;
-	return false;
+	for (unsigned i = 0; i < noted_count; i++)
+		if (noted_libraries[i] == bias)
+			return false;
+	if (noted_count == MAX_NOTED_LIBRARIES)
+		return false;
+	noted_libraries[noted_count++] = bias;
+	return true;
 }
 
 // A library that is none of the runtime libraries may still carry the C++
 // runtime's operator new (linked with -static-libstdc++), where calls from
 // its own code reach it (its operators hidden, or no other definition in
-// the process): their ranges, from its file, read once.  Only libraries
-// with a path: the program's own were read at start (program_wrappers.c),
-// and the vdso has no file.
+// the process): their ranges, from its file.  Only libraries with a path:
+// the vdso has no file.
 static bool read_library_operators(const struct dl_phdr_info *info)
 {
 	struct tm_code_range found[MAX_LIBRARY_OPERATORS];
 
-	if (!info->dlpi_name || !strchr(info->dlpi_name, '/') ||
-	    read_library_count == MAX_READ_LIBRARIES)
+	if (!strchr(info->dlpi_name, '/'))
 		return false;
-	for (unsigned i = 0; i < read_library_count; i++)
-		if (read_libraries[i] == info->dlpi_addr)
-			return false;
-	read_libraries[read_library_count++] = info->dlpi_addr;
 	size_t n = tm_library_operators(info, found, MAX_LIBRARY_OPERATORS);
 	for (size_t i = 0; i < n; i++)
 		add_range(found[i].start, found[i].end);
@@ -132,26 +124,29 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 {
 	bool added = false;
 
-	if (!info->dlpi_name || !is_wrapper_library(info->dlpi_name))
+	// The program itself (unnamed) is read once, at start
+	// (program_wrappers.c).
+	if (!info->dlpi_name || !info->dlpi_name[0] ||
+	    !note_once(info->dlpi_addr))
+		return false;
+	if (!is_wrapper_library(info->dlpi_name))
 		return read_library_operators(info);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) ||
-		    have_range(start))
-			continue;
-		add_range(start, start + ph->p_memsz);
-		added = true;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			add_range(start, start + ph->p_memsz);
+			added = true;
+		}
 	}
 	return added;
 }
 
 void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end)
 {
-	for (unsigned i = 0; i < read_library_count; i++)
-		if (read_libraries[i] == bias)
-			read_libraries[i--] =
-				read_libraries[--read_library_count];
+	for (unsigned i = 0; i < noted_count; i++)
+		if (noted_libraries[i] == bias)
+			noted_libraries[i--] = noted_libraries[--noted_count];
 	for (unsigned i = runtime_ranges; i < wrapper_count; i++)
 		if (wrappers[i].start >= start && wrappers[i].end <= end)
 			// Empty, in one store: a reader sees the range whole
