@@ -161,7 +161,7 @@ static void clear_traces(void)
 	clear_locked();
 	tm_table_unlock_all();
 	tm_spin_unlock(&tm_rt.intern.lock);
-	tm_spin_unlock(&tm_rt.module_lock);
+	tm_modules_unlock();
 }
 
 // --- fork -------------------------------------------------------------------

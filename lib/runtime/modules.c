@@ -108,6 +108,95 @@ static const char *absolute(const char *name, char *buf, size_t size)
 	return buf;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+// The file mapped at @addr, as /proc/self/maps names it, into @buf (@size
+// bytes), or NULL.  The loader keeps a name as dlopen() was given it, and
+// a relative one is relative to the folder at that time; the kernel knows
+// the file itself.  Read in small pieces, as the bytes come: a line's path
+// may be longer than any buffer the stack has room for here.
+static const char *mapped_file(uintptr_t addr, char *buf, size_t size)
+{
+	enum { START, END, FIELDS, GAP, PATH, NEXT_LINE } at = START;
+	uintptr_t start = 0, end = 0;
+	unsigned fields = 0; // perms, offset, device, inode
+	size_t len = 0;
+	bool found = false;
+	char piece[256];
+	ssize_t n;
+
+	int cancel_state = tm_cancel_off();
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && !found && (n = read(fd, piece, sizeof(piece))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = piece[i];
+			if (c == '\n') {
+				found = at == PATH && len > 0;
+				if (found)
+					break;
+				at = START;
+				start = end = 0;
+				fields = len = 0;
+				continue;
+			}
+			int digit = hex_digit(c);
+			switch (at) {
+			case START:
+				if (digit >= 0)
+					start = start << 4 | (uintptr_t)digit;
+				else
+					at = c == '-' ? END : NEXT_LINE;
+				break;
+			case END:
+				if (digit >= 0)
+					end = end << 4 | (uintptr_t)digit;
+				else if (c == ' ' && addr >= start &&
+					 addr < end)
+					at = FIELDS;
+				else
+					at = NEXT_LINE;
+				break;
+			case FIELDS:
+				if (c == ' ' && ++fields == 4)
+					at = GAP;
+				break;
+			case GAP:
+				if (c == ' ')
+					break;
+				at = PATH;
+				// fall through
+			case PATH:
+				if (len + 1 < size)
+					buf[len++] = c;
+				else
+					at = NEXT_LINE; // too long: no name
+				break;
+			case NEXT_LINE:
+				break;
+			}
+		}
+	}
+	if (fd >= 0)
+		tm_close(fd);
+	tm_cancel_restore(cancel_state);
+	if (!found || buf[0] != '/')
+		return NULL;
+	buf[len] = '\0';
+	// Deleted since it was loaded: its name is still the best there is.
+	static const char deleted[] = " (deleted)";
+	size_t mark = sizeof(deleted) - 1;
+	if (len > mark && memcmp(buf + len - mark, deleted, mark) == 0)
+		buf[len - mark] = '\0';
+	return buf;
+}
+
 const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
 {
 	uint64_t entry = getauxval(AT_ENTRY) - bias;
@@ -164,11 +253,16 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	if (!path || !*path)
 		path = tm_main_program_path(info->dlpi_addr, path_buf,
 					    sizeof(path_buf));
-	else if (path[0] != '/' && strchr(path, '/'))
+	else if (path[0] != '/' && strchr(path, '/')) {
 		// dlopen("./plugin.so") keeps the name as given, relative
-		// to the folder it was loaded from (likely still this one);
-		// the vdso's name has no '/'.
-		path = absolute(path, path_buf, sizeof(path_buf));
+		// to the folder it was loaded from; the vdso's name has no
+		// '/'.  Without /proc, the current folder is likely still
+		// that one.
+		const char *mapped =
+			mapped_file(start, path_buf, sizeof(path_buf));
+		path = mapped ? mapped
+			      : absolute(path, path_buf, sizeof(path_buf));
+	}
 	size_t path_len = strnlen(path, TM_LAYOUT_MAX_PATH - 1);
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);
@@ -207,7 +301,7 @@ enum tm_refresh tm_modules_refresh(void)
 	if (!tm_spin_trylock(&tm_rt.module_lock))
 		return TM_REFRESH_BUSY;
 	dl_iterate_phdr(record_module, &new_wrappers);
-	tm_spin_unlock(&tm_rt.module_lock);
+	tm_modules_unlock();
 	return new_wrappers ? TM_REFRESH_NEW_WRAPPERS : TM_REFRESH_DONE;
 }
 
@@ -225,12 +319,10 @@ static int mark_loaded(struct dl_phdr_info *info, size_t size, void *arg)
 // After dlclose(): forget the modules that are gone, so that whatever is
 // loaded at their addresses next is recorded too, not taken for them.
 // Their records stay in the table: traces from them still name them.
-void tm_modules_forget_unloaded(void)
+static void forget_unloaded_locked(void)
 {
 	static bool loaded[MAX_KNOWN];
 
-	if (!tm_spin_trylock(&tm_rt.module_lock))
-		return;
 	memset(loaded, 0, sizeof(loaded));
 	dl_iterate_phdr(mark_loaded, loaded);
 	unsigned kept = 0;
@@ -242,13 +334,45 @@ void tm_modules_forget_unloaded(void)
 						 known[i].end);
 	}
 	__atomic_store_n(&known_count, kept, __ATOMIC_RELEASE);
-	tm_spin_unlock(&tm_rt.module_lock);
+}
+
+// Set by a dlclose() that found the map's lock held (dlclose must not wait
+// for an allocating thread); whoever holds the lock forgets for it.
+static uint32_t forget_pending;
+
+void tm_modules_unlock(void)
+{
+	for (;;) {
+		if (__atomic_exchange_n(&forget_pending, 0, __ATOMIC_ACQ_REL))
+			forget_unloaded_locked();
+		tm_spin_unlock(&tm_rt.module_lock);
+		// A dlclose() that came after the exchange failed to take the
+		// lock; now that it is free, forget for it.  The fence pairs
+		// with the one in tm_modules_forget_unloaded: either it sees
+		// the lock free or this sees its flag.
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&forget_pending, __ATOMIC_RELAXED) ||
+		    !tm_spin_trylock(&tm_rt.module_lock))
+			return;
+	}
+}
+
+void tm_modules_forget_unloaded(void)
+{
+	__atomic_store_n(&forget_pending, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (tm_spin_trylock(&tm_rt.module_lock))
+		tm_modules_unlock();
 }
 
 bool tm_modules_cover(const uint64_t *pcs, unsigned n)
 {
 	unsigned count = __atomic_load_n(&known_count, __ATOMIC_ACQUIRE);
 
+	// A closed library's range may still be known, with another library
+	// at its addresses: refresh, which forgets it.
+	if (__atomic_load_n(&forget_pending, __ATOMIC_RELAXED))
+		return false;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = 0;
 		while (k < count &&

@@ -153,7 +153,10 @@ enum tm_refresh {
 enum tm_refresh tm_modules_refresh(void);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
+// After dlclose(); if another thread holds the map, it forgets on unlocking.
 void tm_modules_forget_unloaded(void);
+// Release tm_rt.module_lock, first forgetting what a dlclose() left for us.
+void tm_modules_unlock(void);
 // The main program's file (loaded at @bias) into @buf (@size bytes): the
 // file whose entry point is the program's, of /proc/self/exe, the name it
 // was started by through the loader, or the name given to exec(), or the

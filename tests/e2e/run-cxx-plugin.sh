@@ -94,3 +94,15 @@ TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/lifecycle" \
 	>"$tmp/out" || fail "lifecycle failed"
 probe_file "$(only_file "$tmp")" "$tmp/table"
 expect_exactly "$tmp/table" 2 '^trace domain=0 size=5555 .* frames=main;'
+
+# A C library loaded by a relative name is recorded at its first
+# allocation, after the program changed folders: it is named by the file
+# that was loaded, not from the folder the program is in by then.
+plugin_dir=$(cd "$programs/.libs" && pwd -P)
+rm -f "$tmp"/trace.*
+(cd "$plugin_dir" && TRACEMALLOC_FILE=$tmp/trace.%p traced \
+	"$programs/dlhost" -C / ./libplugin.so) >"$tmp/out" ||
+	fail "dlhost -C failed"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_exactly "$tmp/table" 1 "^module $plugin_dir/libplugin.so build_id_len=20\$"
+expect_exactly "$tmp/table" 1 '^trace domain=0 size=5555 .* frames=plugin_allocate;main;'

@@ -1353,6 +1353,38 @@ static void test_library_operators(void **state)
 	unlink(fifo);
 }
 
+// A dlclose() while another thread holds the module map (refreshing it):
+// the closed library is forgotten all the same, by that thread, so that
+// another library loaded at its addresses is recorded and not taken for it.
+static void test_forget_while_map_held(void **state)
+{
+	// A library of the C library's package that nothing here loads.
+	void *library = dlopen("libutil.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (library) {
+		dlclose(library);
+		skip();
+	}
+	library = dlopen("libutil.so.1", RTLD_NOW);
+	assert_non_null(library);
+	struct link_map *map;
+	assert_int_equal(dlinfo(library, RTLD_DI_LINKMAP, &map), 0);
+	uint64_t inside = (uintptr_t)map->l_ld;
+	uint64_t own = (uintptr_t)allocate_here;
+
+	tm_modules_refresh();
+	assert_true(tm_modules_cover(&inside, 1));
+	tm_spin_lock(&tm_rt.module_lock);
+	int closed = dlclose(library);
+	// Until it is forgotten, no address counts as known: the next new
+	// traceback refreshes the map.
+	bool held_cover = tm_modules_cover(&own, 1);
+	tm_modules_unlock();
+	assert_int_equal(closed, 0);
+	assert_false(held_cover);
+	assert_false(tm_modules_cover(&inside, 1));
+	assert_true(tm_modules_cover(&own, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1397,6 +1429,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_checks_frame_pointers, restart, stop),
 		cmocka_unit_test(test_library_operators),
+		cmocka_unit_test_setup_teardown(test_forget_while_map_held,
+						restart, stop),
 	};
 	return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
