@@ -118,7 +118,7 @@ check_PROGRAMS += tests/programs/frames tests/programs/cxx \
 	tests/programs/samestack tests/programs/getattr tests/programs/otherstacks \
 	tests/programs/varframes tests/programs/forkunwind tests/programs/sighandler \
 	tests/programs/fdreuse tests/programs/altstack tests/programs/cancel \
-	tests/programs/ownmalloc
+	tests/programs/ownmalloc tests/programs/ownmemory
 tests_programs_frames_SOURCES = tests/programs/frames.c \
 	tests/programs/through_libc.h
 tests_programs_frames_CFLAGS = $(E2E_PROGRAM_FLAGS)
@@ -178,6 +178,10 @@ tests_programs_fdreuse_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_fdreuse_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_fdreuse_LDFLAGS = $(E2E_LINK_FLAGS)
 tests_programs_fdreuse_LDADD = libtracemalloc.la -lpthread
+tests_programs_ownmemory_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
+tests_programs_ownmemory_CFLAGS = $(E2E_PROGRAM_FLAGS)
+tests_programs_ownmemory_LDFLAGS = $(E2E_LINK_FLAGS)
+tests_programs_ownmemory_LDADD = libtracemalloc.la
 tests_programs_altstack_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/lib/include
 tests_programs_altstack_CFLAGS = $(E2E_PROGRAM_FLAGS)
 tests_programs_altstack_LDFLAGS = $(E2E_LINK_FLAGS)
@@ -308,6 +312,7 @@ E2E_TESTS = \
 	tests/e2e/run-environment.sh \
 	tests/e2e/run-sigkill.sh \
 	tests/e2e/run-file-descriptors.sh \
+	tests/e2e/run-own-memory.sh \
 	tests/e2e/run-full-disk.sh \
 	tests/e2e/run-live-pid.sh \
 	tests/e2e/run-python.sh \

@@ -9,6 +9,7 @@
 #include "tm/tracemalloc.h"
 
 #include <errno.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <string.h>
@@ -387,6 +388,78 @@ void tm_reset_peak(void)
 	__atomic_store_n(&tm_rt.header->peak_size, current, __ATOMIC_RELAXED);
 }
 
+#ifdef PIC
+static int find_own_data(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t *range = arg, self = (uintptr_t)&tm_rt;
+	uintptr_t start = UINTPTR_MAX, end = 0;
+	bool mine = false;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		mine |= self >= s && self < s + ph->p_memsz;
+		if (s < start)
+			start = s;
+		if (s + ph->p_memsz > end)
+			end = s + ph->p_memsz;
+	}
+	if (!mine)
+		return 0;
+	range[0] = start;
+	range[1] = end;
+	return 1;
+}
+
+// The resident pages of the runtime's own writable segments: its state,
+// its fixed arrays (the module map's index, the libraries noted, the heap
+// that serves the loader before malloc is found) and its GOT.  Most of
+// the arrays stay untouched, so only resident pages count.
+static size_t own_data_memory(void)
+{
+	static uintptr_t range[2];
+	uintptr_t end = __atomic_load_n(&range[1], __ATOMIC_ACQUIRE);
+	uintptr_t start = __atomic_load_n(&range[0], __ATOMIC_RELAXED);
+
+	if (!end) {
+		uintptr_t found[2] = { 0, 0 };
+		dl_iterate_phdr(find_own_data, found);
+		start = found[0];
+		end = found[1];
+		__atomic_store_n(&range[0], start, __ATOMIC_RELAXED);
+		__atomic_store_n(&range[1], end, __ATOMIC_RELEASE);
+	}
+	if (!end)
+		return sizeof(tm_rt);
+	start &= ~(uintptr_t)(TM_LAYOUT_PAGE_SIZE - 1);
+	size_t pages =
+		(end - start + TM_LAYOUT_PAGE_SIZE - 1) / TM_LAYOUT_PAGE_SIZE;
+	size_t resident = 0;
+	unsigned char in_core[64];
+	for (size_t done = 0; done < pages;) {
+		size_t n = pages - done < sizeof(in_core) ? pages - done
+							  : sizeof(in_core);
+		void *at = (void *)(start + done * TM_LAYOUT_PAGE_SIZE);
+		if (mincore(at, n * TM_LAYOUT_PAGE_SIZE, in_core) != 0)
+			return sizeof(tm_rt);
+		for (size_t i = 0; i < n; i++)
+			resident += in_core[i] & 1;
+		done += n;
+	}
+	return resident * TM_LAYOUT_PAGE_SIZE;
+}
+#else
+// Linked into the program, the runtime's writable pages are the program's
+// too: its state is what can be told apart.
+static size_t own_data_memory(void)
+{
+	return sizeof(tm_rt);
+}
+#endif
+
 size_t tm_get_tracemalloc_memory(void)
 {
 	size_t used = 0;
@@ -400,7 +473,7 @@ size_t tm_get_tracemalloc_memory(void)
 			used += TM_LAYOUT_PAGE_SIZE;
 	}
 	return used + tm_stack_cache_memory() + tm_unwind_memory() +
-	       sizeof(tm_rt);
+	       own_data_memory();
 }
 
 int tm_get_object_traceback(const void *ptr, struct tm_block *ret,
