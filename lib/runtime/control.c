@@ -9,6 +9,7 @@
 #include "tm/tracemalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -392,64 +393,48 @@ void tm_reset_peak(void)
 static int find_own_data(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t *range = arg, self = (uintptr_t)&tm_rt;
-	uintptr_t start = UINTPTR_MAX, end = 0;
-	bool mine = false;
 
 	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
-			continue;
-		mine |= self >= s && self < s + ph->p_memsz;
-		if (s < start)
-			start = s;
-		if (s + ph->p_memsz > end)
-			end = s + ph->p_memsz;
-	}
-	if (!mine)
-		return 0;
-	range[0] = start;
-	range[1] = end;
-	return 1;
+	return tm_object_span(info, PF_W, &range[0], &range[1]) &&
+	       self >= range[0] && self < range[1];
 }
 
-// The resident pages of the runtime's own writable segments: its state,
-// its fixed arrays (the module map's index, the libraries noted, the heap
-// that serves the loader before malloc is found) and its GOT.  Most of
-// the arrays stay untouched, so only resident pages count.
+// The runtime's own writable pages that are its alone: its state, its
+// fixed arrays (the module map's index, the libraries noted, the heap that
+// serves the loader before malloc is found) and its relocated GOT.  Most
+// of the arrays stay untouched, and pages of the library's file that were
+// only read are the page cache's: count the anonymous resident pages, as
+// /proc/self/pagemap tells them (present, not a file page).
 static size_t own_data_memory(void)
 {
-	static uintptr_t range[2];
-	uintptr_t end = __atomic_load_n(&range[1], __ATOMIC_ACQUIRE);
-	uintptr_t start = __atomic_load_n(&range[0], __ATOMIC_RELAXED);
+	uintptr_t range[2];
 
-	if (!end) {
-		uintptr_t found[2] = { 0, 0 };
-		dl_iterate_phdr(find_own_data, found);
-		start = found[0];
-		end = found[1];
-		__atomic_store_n(&range[0], start, __ATOMIC_RELAXED);
-		__atomic_store_n(&range[1], end, __ATOMIC_RELEASE);
-	}
-	if (!end)
+	if (dl_iterate_phdr(find_own_data, range) != 1)
 		return sizeof(tm_rt);
-	start &= ~(uintptr_t)(TM_LAYOUT_PAGE_SIZE - 1);
-	size_t pages =
-		(end - start + TM_LAYOUT_PAGE_SIZE - 1) / TM_LAYOUT_PAGE_SIZE;
-	size_t resident = 0;
-	unsigned char in_core[64];
-	for (size_t done = 0; done < pages;) {
-		size_t n = pages - done < sizeof(in_core) ? pages - done
-							  : sizeof(in_core);
-		void *at = (void *)(start + done * TM_LAYOUT_PAGE_SIZE);
-		if (mincore(at, n * TM_LAYOUT_PAGE_SIZE, in_core) != 0)
-			return sizeof(tm_rt);
-		for (size_t i = 0; i < n; i++)
-			resident += in_core[i] & 1;
-		done += n;
+	uint64_t first = range[0] / TM_LAYOUT_PAGE_SIZE;
+	uint64_t last = (range[1] - 1) / TM_LAYOUT_PAGE_SIZE;
+	int cancel_state = tm_cancel_off();
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	bool read_all = fd >= 0;
+	size_t anonymous = 0;
+	uint64_t entries[64];
+	for (uint64_t page = first, n; read_all && page <= last; page += n) {
+		n = last + 1 - page;
+		if (n > sizeof(entries) / sizeof(entries[0]))
+			n = sizeof(entries) / sizeof(entries[0]);
+		size_t bytes = n * sizeof(entries[0]);
+		read_all = pread(fd, entries, bytes,
+				 (off_t)(page * sizeof(entries[0]))) ==
+			   (ssize_t)bytes;
+		for (uint64_t i = 0; read_all && i < n; i++)
+			anonymous += (entries[i] >> 63 & 1) &&
+				     !(entries[i] >> 61 & 1);
 	}
-	return resident * TM_LAYOUT_PAGE_SIZE;
+	if (fd >= 0)
+		tm_close(fd);
+	tm_cancel_restore(cancel_state);
+	// Without /proc: the state, as a static program counts.
+	return read_all ? anonymous * TM_LAYOUT_PAGE_SIZE : sizeof(tm_rt);
 }
 #else
 // Linked into the program, the runtime's writable pages are the program's

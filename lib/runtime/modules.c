@@ -226,25 +226,34 @@ const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
 	return memcpy(buf, path, strlen(path) + 1);
 }
 
+bool tm_object_span(const struct dl_phdr_info *info, uint32_t flags,
+		    uintptr_t *start, uintptr_t *end)
+{
+	*start = UINTPTR_MAX;
+	*end = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || (ph->p_flags & flags) != flags)
+			continue;
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (s < *start)
+			*start = s;
+		if (s + ph->p_memsz > *end)
+			*end = s + ph->p_memsz;
+	}
+	return *start < *end;
+}
+
 static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t start = UINTPTR_MAX, end = 0;
+	uintptr_t start, end;
 	char path_buf[TM_LAYOUT_MAX_PATH];
 	const char *path = info->dlpi_name;
 	bool *new_wrappers = arg;
 
 	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (s < start)
-			start = s;
-		if (s + ph->p_memsz > end)
-			end = s + ph->p_memsz;
-	}
-	if (start >= end || is_known(start, info->dlpi_addr))
+	if (!tm_object_span(info, 0, &start, &end) ||
+	    is_known(start, info->dlpi_addr))
 		return 0;
 	if (tm_unwind_note_library(info))
 		*new_wrappers = true;

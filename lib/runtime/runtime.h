@@ -151,6 +151,10 @@ enum tm_refresh {
 };
 // Record the objects loaded since the last look.
 enum tm_refresh tm_modules_refresh(void);
+// The span [*@start, *@end) of @info's loadable segments that have all of
+// @flags (PF_W, PF_X; 0 for all of them); false if none has.
+bool tm_object_span(const struct dl_phdr_info *info, uint32_t flags,
+		    uintptr_t *start, uintptr_t *end);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
 void tm_modules_clear_locked(void);
 // After dlclose(); if another thread holds the map, it forgets on unlocking.

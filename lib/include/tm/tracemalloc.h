@@ -61,7 +61,8 @@ TM_PUBLIC void tm_reset_peak(void);
 /** Bytes of memory the runtime uses: the trace table's resident pages (traces,
  * tracebacks, module map), the per-thread stack caches, libunwind's
  * per-thread caches (256 KiB for each live thread that unwound) and its own
- * resident data pages (in a static program, its state only). */
+ * data pages that are resident and its alone (in a static program, its
+ * state only). */
 TM_PUBLIC size_t tm_get_tracemalloc_memory(void);
 
 /** The traced block that contains an address. */
