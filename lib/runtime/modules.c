@@ -2,7 +2,7 @@
 // "Modules"): path, build-id and load address of every loaded object, so a
 // trace file can be symbolized without the process or a core.
 //
-// The map is refreshed when tracing starts and whenever a new traceback has a
+// The map is refreshed when tracing starts and whenever an unwind finds a
 // frame outside every known module (the first allocation from a dlopen()ed
 // library).  Records are only ever added, newest first.
 #include "runtime.h"
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -300,16 +301,49 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+// The loader's counts of objects loaded and unloaded so far (glibc's
+// dl_phdr_info carries them); known is false where it does not.
+struct loader_counts {
+	bool known;
+	unsigned long long adds, subs;
+};
+
+// As of the last walk that recorded every object.
+static struct loader_counts walked;
+
+static int read_loader_counts(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct loader_counts *counts = arg;
+
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) +
+			    sizeof(info->dlpi_subs)) {
+		counts->known = true;
+		counts->adds = info->dlpi_adds;
+		counts->subs = info->dlpi_subs;
+	}
+	return 1; // the first object has them
+}
+
 // Takes the loader's lock; called from allocation hooks only through
 // tm_modules_refresh's trylock, so a thread in dlopen() that allocates never
 // waits for us while we wait for the loader.
 enum tm_refresh tm_modules_refresh(void)
 {
 	bool new_wrappers = false;
+	struct loader_counts now = { 0 };
 
 	if (!tm_spin_trylock(&tm_rt.module_lock))
 		return TM_REFRESH_BUSY;
-	dl_iterate_phdr(record_module, &new_wrappers);
+	// Frames outside every module (code made at run time, say) send each
+	// unwind here: without a load or an unload since the last complete
+	// walk, another would find nothing new.
+	dl_iterate_phdr(read_loader_counts, &now);
+	if (!now.known || !walked.known || now.adds != walked.adds ||
+	    now.subs != walked.subs) {
+		walked.known = false;
+		if (dl_iterate_phdr(record_module, &new_wrappers) == 0)
+			walked = now;
+	}
 	tm_modules_unlock();
 	return new_wrappers ? TM_REFRESH_NEW_WRAPPERS : TM_REFRESH_DONE;
 }
@@ -397,6 +431,7 @@ bool tm_modules_cover(const uint64_t *pcs, unsigned n)
 void tm_modules_clear_locked(void)
 {
 	known_count = 0;
+	walked.known = false;
 	tm_rt.header->modules = 0;
 	tm_rt.header->module_count = 0;
 }

@@ -51,25 +51,26 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	uint32_t ref;
 	struct tm_stack stack;
 	unsigned n, total;
-	bool fresh;
 	enum tm_refresh refresh = TM_REFRESH_DONE;
 	int cancel_state = tm_cancel_off();
 
 	tm_capture(&stack);
 	const uint64_t *frames =
 		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
-	ref = tm_intern(frames, n, total, epoch, &fresh);
-	// A new traceback with a frame in no known module: a library was
-	// loaded since the last look (dlopen), and goes into the module map.
-	// If it is the C++ runtime (a C program that loads C++ code), its
-	// frames were taken for the program's: find them again.
-	if (ref && fresh && !tm_modules_cover(frames, n))
+	// A frame in no known module: a library was loaded since the last
+	// look (dlopen), and goes into the module map.  If it is the C++
+	// runtime (a C program that loads C++ code), or an allocator loaded
+	// again where it was closed before, its frames were taken for the
+	// caller's: find them again, before the traceback is interned.  Every
+	// unwind looks, not only those of new tracebacks: a library loaded
+	// again at the same addresses gives the same frames as last time,
+	// which were interned while it was known.
+	if (!tm_modules_cover(frames, n))
 		refresh = tm_modules_refresh();
-	if (refresh == TM_REFRESH_NEW_WRAPPERS) {
+	if (refresh == TM_REFRESH_NEW_WRAPPERS)
 		frames = tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n,
 				      &total);
-		ref = tm_intern(frames, n, total, epoch, &fresh);
-	}
+	ref = tm_intern(frames, n, total, epoch);
 	// While another thread records new libraries, the frames may still
 	// be wrong; the next unwind of this stack finds them.
 	if (ref && tm_stack_cache_enabled && refresh != TM_REFRESH_BUSY)

@@ -82,9 +82,8 @@ uint64_t tm_table_traced_size(void);
 
 // intern.c: tracebacks, stored once each.
 // Returns a traceback reference (offset / TM_LAYOUT_TRACEBACK_ALIGN) or 0.
-// @fresh tells whether the traceback was new.
 uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
-		   unsigned total_nframe, uint64_t epoch, bool *fresh);
+		   unsigned total_nframe, uint64_t epoch);
 void tm_intern_clear_locked(void);
 static inline const struct tm_traceback_rec *tm_traceback_get(uint32_t ref)
 {

@@ -43,7 +43,15 @@ typedef int (*backtrace_fn)(void **buffer, int size);
 
 static backtrace_fn capture;
 static bool capture_is_libunwind;
-static struct tm_code_range wrappers[MAX_WRAPPER_RANGES];
+// A slot emptied when its library was closed is used again for the next
+// range; its count is odd while it changes, so that a thread unwinding
+// meanwhile, which reads the two ends without a lock, never takes one end
+// of the old range and one of the new for a range.
+struct wrapper_slot {
+	uint32_t seq;
+	struct tm_code_range range;
+};
+static struct wrapper_slot wrappers[MAX_WRAPPER_RANGES];
 static unsigned wrapper_count;
 // Range 0 is the runtime itself when the linker provided its section.
 static unsigned runtime_ranges;
@@ -76,17 +84,47 @@ static bool is_wrapper_library(const char *path)
 	return false;
 }
 
-// Ranges are only ever added, each one published by the count, so that
-// threads unwinding meanwhile read either all of a range or none of it.
-// Writers are serialized: tm_unwind_init runs before tracing starts, and
-// tm_unwind_note_library under the module lock.
+// Write @range into @slot.  Writers are serialized: tm_unwind_init runs
+// before tracing starts, the rest under the module lock.
+static void write_slot(struct wrapper_slot *slot, struct tm_code_range range)
+{
+	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&slot->range.start, range.start, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->range.end, range.end, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELEASE);
+}
+
+// Whether @pc lies in @slot's range.  A slot being written counts as
+// empty: a signal handler interrupting its writer must not wait for it,
+// and its old range is an emptied one anyway.
+static bool slot_contains(const struct wrapper_slot *slot, uintptr_t pc)
+{
+	uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+	uintptr_t start = __atomic_load_n(&slot->range.start, __ATOMIC_RELAXED);
+	uintptr_t end = __atomic_load_n(&slot->range.end, __ATOMIC_RELAXED);
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((seq & 1) || __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	return pc >= start && pc < end;
+}
+
+// A new range goes in an emptied slot, or after the last one, published by
+// the count.
 static void add_range(uintptr_t start, uintptr_t end)
 {
 	unsigned count = __atomic_load_n(&wrapper_count, __ATOMIC_RELAXED);
+	struct tm_code_range range = { start, end };
 
+	for (unsigned i = runtime_ranges; i < count; i++)
+		if (wrappers[i].range.start == wrappers[i].range.end) {
+			write_slot(&wrappers[i], range);
+			return;
+		}
 	if (count == MAX_WRAPPER_RANGES)
 		return;
-	wrappers[count] = (struct tm_code_range){ start, end };
+	write_slot(&wrappers[count], range);
 	__atomic_store_n(&wrapper_count, count + 1, __ATOMIC_RELEASE);
 }
 
@@ -144,15 +182,20 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 
 void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end)
 {
-	for (unsigned i = 0; i < noted_count; i++)
+	// Replace it with the last one (the order does not matter).
+	for (unsigned i = 0; i < noted_count;) {
 		if (noted_libraries[i] == bias)
-			noted_libraries[i--] = noted_libraries[--noted_count];
-	for (unsigned i = runtime_ranges; i < wrapper_count; i++)
-		if (wrappers[i].start >= start && wrappers[i].end <= end)
-			// Empty, in one store: a reader sees the range whole
-			// or empty.  The slot is not used again.
-			__atomic_store_n(&wrappers[i].end, wrappers[i].start,
-					 __ATOMIC_RELAXED);
+			noted_libraries[i] = noted_libraries[--noted_count];
+		else
+			i++;
+	}
+	for (unsigned i = runtime_ranges; i < wrapper_count; i++) {
+		struct tm_code_range *range = &wrappers[i].range;
+		if (range->start < range->end && range->start >= start &&
+		    range->end <= end)
+			write_slot(&wrappers[i],
+				   (struct tm_code_range){ 0, 0 });
+	}
 }
 
 // Where the program itself is loaded: glibc lists it first, unnamed.
@@ -177,8 +220,7 @@ static int collect_wrapper(struct dl_phdr_info *info, size_t size, void *arg)
 static bool in_ranges(uintptr_t pc, unsigned count)
 {
 	for (unsigned i = 0; i < count; i++)
-		if (pc >= wrappers[i].start &&
-		    pc < __atomic_load_n(&wrappers[i].end, __ATOMIC_RELAXED))
+		if (slot_contains(&wrappers[i], pc))
 			return true;
 	return false;
 }

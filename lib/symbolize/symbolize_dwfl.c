@@ -58,6 +58,20 @@ static const struct tm_symbolizer_backend dwfl_backend = {
 	.release = release,
 };
 
+// Whether a newer record (records come newest first) overlaps record @i:
+// a library closed and loaded again, or another loaded where a closed one
+// was.  libdwfl takes no overlapping modules; frames there are named from
+// the newer, as the map's lookup does (tm_symbolizer_module_at).
+static bool covered_by_newer(const struct tm_module *modules, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (modules[k].path[0] == '/' &&
+		    modules[k].start < modules[i].end &&
+		    modules[i].start < modules[k].end)
+			return true;
+	return false;
+}
+
 struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 					      size_t count, const char *sysroot,
 					      struct tm_symbolizer **ret)
@@ -84,7 +98,7 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		const struct tm_module *m = &modules[i];
 		// A module with no file (vdso), or whose file is nowhere to be
 		// found, only leaves its frames unnamed.
-		if (m->path[0] != '/')
+		if (m->path[0] != '/' || covered_by_newer(modules, i))
 			continue;
 		bool changed;
 		char *file = tm_module_file(m, sysroot, &changed);

@@ -95,6 +95,30 @@ TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/lifecycle" \
 probe_file "$(only_file "$tmp")" "$tmp/table"
 expect_exactly "$tmp/table" 2 '^trace domain=0 size=5555 .* frames=main;'
 
+# Loaded and closed again and again at the same addresses, from the same
+# stack: every time the same frames come back, which the last load's were
+# taken for, and the closed library's slots for the ranges passed over are
+# used again (there are 128).  Unwound in full every time (without the
+# stack cache), as in a program whose stacks do not repeat.
+rm -f "$tmp"/trace.*
+TRACEMALLOC_STACK_CACHE=0 TRACEMALLOC_FILE=$tmp/trace.%p traced \
+	"$programs/lifecycle" -r 300 "$tmp/libmimalloc-stand-in.so" \
+	>"$tmp/out" || fail "lifecycle -r 300 failed"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_exactly "$tmp/table" 300 '^trace domain=0 size=5555 .* frames=main;'
+
+# The same with libstdc++ inside the library: its operator new is passed
+# over on every load, and every load's frames are named, though the module
+# map holds one record for each.
+rm -f "$tmp"/trace.*
+TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/lifecycle" -r 20 \
+	"$static_plugin" >"$tmp/out" || fail "lifecycle -r 20 failed"
+probe_file "$(only_file "$tmp")" "$tmp/table"
+expect_exactly "$tmp/table" 20 "^module $static_plugin build_id_len=20\$"
+expect_exactly "$tmp/table" 20 '^trace domain=0 size=4444 .* frames=make_array\(\);plugin_allocate;main;'
+expect_exactly "$tmp/table" 20 '^trace domain=0 size=32 .* frames=make_report\(\);plugin_allocate;main;'
+expect_exactly "$tmp/table" 0 'frames=operator new'
+
 # A C library loaded by a relative name is recorded at its first
 # allocation, after the program changed folders: it is named by the file
 # that was loaded, not from the folder the program is in by then.

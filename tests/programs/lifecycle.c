@@ -2,9 +2,11 @@
 // constructor before main, in a library loaded with dlopen (and closed
 // again), and in a signal handler interrupting allocations.  A second
 // library, if given, is loaded after the first was closed (most likely at
-// the same address) and allocates too.
-//   lifecycle PLUGIN.so [OTHER.so]
+// the same address) and allocates too.  With -r, the first library is
+// loaded, called and closed TIMES times.
+//   lifecycle [-r TIMES] PLUGIN.so [OTHER.so]
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +36,43 @@ static void on_alarm(int sig)
 	handled++;
 }
 
-int main(int argc, char **argv)
+// Load @path, call its plugin_allocate() and close it again.
+static bool load_call_close(const char *path)
 {
-	if (argc != 2 && argc != 3)
-		return 2;
-	void *h = dlopen(argv[1], RTLD_NOW);
+	void *h = dlopen(path, RTLD_NOW);
 	if (!h) {
 		fprintf(stderr, "lifecycle: %s\n", dlerror());
-		return 1;
+		return false;
 	}
 	void *(*plugin_allocate)(void) =
 		(void *(*)(void))dlsym(h, "plugin_allocate");
 	plugin_allocate();
-	printf("lifecycle: %s at %p\n", argv[1], (void *)plugin_allocate);
+	printf("lifecycle: %s at %p\n", path, (void *)plugin_allocate);
 	dlclose(h);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	long times = 1;
+
+	if (argc > 2 && strcmp(argv[1], "-r") == 0) {
+		times = atol(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc != 2 && argc != 3)
+		return 2;
+	for (long i = 0; i < times; i++)
+		if (!load_call_close(argv[1]))
+			return 1;
 	if (argc == 3) {
 		void *other = dlopen(argv[2], RTLD_NOW);
 		if (!other) {
 			fprintf(stderr, "lifecycle: %s\n", dlerror());
 			return 1;
 		}
-		plugin_allocate =
+		void *(*plugin_allocate)(void) =
 			(void *(*)(void))dlsym(other, "plugin_allocate");
 		plugin_allocate();
 		printf("lifecycle: %s at %p\n", argv[2],
