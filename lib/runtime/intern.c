@@ -102,13 +102,14 @@ static uint32_t store(uint32_t hash, const uint64_t *frames, unsigned nframe,
 }
 
 uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
-		   unsigned total_nframe, uint64_t epoch)
+		   unsigned total_nframe, uint64_t epoch, bool *fresh)
 {
 	struct tm_intern *in = &tm_rt.intern;
 	uint32_t hash = hash_frames(frames, nframe, total_nframe);
 	struct cache_entry *entry = &cache[hash % CACHE_SIZE];
 	uint32_t ref = 0;
 
+	*fresh = false;
 	if (cache_epoch != epoch) {
 		memset(cache, 0, sizeof(cache));
 		cache_epoch = epoch;
@@ -139,6 +140,7 @@ uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
 	if (ref) {
 		__atomic_store_n(&slots[i], ref, __ATOMIC_RELEASE);
 		in->count++;
+		*fresh = true;
 	}
 out:
 	tm_spin_unlock(&in->lock);

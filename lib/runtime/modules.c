@@ -26,6 +26,8 @@ struct known {
 
 static struct known known[MAX_KNOWN];
 static unsigned known_count;
+// Set when a module is forgotten; cleared with the traces.
+static bool forgotten;
 
 static bool is_known(uintptr_t start, uintptr_t bias)
 {
@@ -376,6 +378,8 @@ static void forget_unloaded_locked(void)
 			tm_unwind_forget_library(known[i].bias, known[i].start,
 						 known[i].end);
 	}
+	if (kept < known_count)
+		__atomic_store_n(&forgotten, true, __ATOMIC_RELAXED);
 	__atomic_store_n(&known_count, kept, __ATOMIC_RELEASE);
 }
 
@@ -427,10 +431,16 @@ bool tm_modules_cover(const uint64_t *pcs, unsigned n)
 	return true;
 }
 
+bool tm_modules_forgotten(void)
+{
+	return __atomic_load_n(&forgotten, __ATOMIC_RELAXED);
+}
+
 // After the region was reset: the records are gone, so forget them too.
 void tm_modules_clear_locked(void)
 {
 	known_count = 0;
+	forgotten = false;
 	walked.known = false;
 	tm_rt.header->modules = 0;
 	tm_rt.header->module_count = 0;

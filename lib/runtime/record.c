@@ -59,18 +59,22 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 		tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n, &total);
 	// A frame in no known module: a library was loaded since the last
 	// look (dlopen), and goes into the module map.  If it is the C++
-	// runtime (a C program that loads C++ code), or an allocator loaded
-	// again where it was closed before, its frames were taken for the
-	// caller's: find them again, before the traceback is interned.  Every
-	// unwind looks, not only those of new tracebacks: a library loaded
-	// again at the same addresses gives the same frames as last time,
-	// which were interned while it was known.
-	if (!tm_modules_cover(frames, n))
+	// runtime (a C program that loads C++ code), or an allocator, its
+	// frames were taken for the caller's: find them again.  Only a new
+	// traceback can hold such a frame, until a library is closed: loaded
+	// again at the same addresses, it gives the frames interned while it
+	// was known, so from then on every unwind looks, before interning.
+	bool fresh = true;
+	ref = tm_modules_forgotten()
+		      ? 0
+		      : tm_intern(frames, n, total, epoch, &fresh);
+	if (fresh && !tm_modules_cover(frames, n))
 		refresh = tm_modules_refresh();
 	if (refresh == TM_REFRESH_NEW_WRAPPERS)
 		frames = tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n,
 				      &total);
-	ref = tm_intern(frames, n, total, epoch);
+	if (!ref || refresh == TM_REFRESH_NEW_WRAPPERS)
+		ref = tm_intern(frames, n, total, epoch, &fresh);
 	// While another thread records new libraries, the frames may still
 	// be wrong; the next unwind of this stack finds them.
 	if (ref && tm_stack_cache_enabled && refresh != TM_REFRESH_BUSY)

@@ -82,8 +82,9 @@ uint64_t tm_table_traced_size(void);
 
 // intern.c: tracebacks, stored once each.
 // Returns a traceback reference (offset / TM_LAYOUT_TRACEBACK_ALIGN) or 0.
+// @fresh tells whether the traceback was new.
 uint32_t tm_intern(const uint64_t *frames, unsigned nframe,
-		   unsigned total_nframe, uint64_t epoch);
+		   unsigned total_nframe, uint64_t epoch, bool *fresh);
 void tm_intern_clear_locked(void);
 static inline const struct tm_traceback_rec *tm_traceback_get(uint32_t ref)
 {
@@ -155,6 +156,9 @@ enum tm_refresh tm_modules_refresh(void);
 bool tm_object_span(const struct dl_phdr_info *info, uint32_t flags,
 		    uintptr_t *start, uintptr_t *end);
 bool tm_modules_cover(const uint64_t *pcs, unsigned n);
+// Whether a module was forgotten (closed) since tracing started or traces
+// were last cleared.
+bool tm_modules_forgotten(void);
 void tm_modules_clear_locked(void);
 // After dlclose(); if another thread holds the map, it forgets on unlocking.
 void tm_modules_forget_unloaded(void);

@@ -97,17 +97,20 @@ static void write_slot(struct wrapper_slot *slot, struct tm_code_range range)
 
 // Whether @pc lies in @slot's range.  A slot being written counts as
 // empty: a signal handler interrupting its writer must not wait for it,
-// and its old range is an emptied one anyway.
-static bool slot_contains(const struct wrapper_slot *slot, uintptr_t pc)
+// and its old range is an emptied one anyway, or one whose library is
+// being closed.  So only a range that holds @pc is checked for a change.
+static inline __attribute__((always_inline)) bool
+slot_contains(const struct wrapper_slot *slot, uintptr_t pc)
 {
 	uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
 	uintptr_t start = __atomic_load_n(&slot->range.start, __ATOMIC_RELAXED);
 	uintptr_t end = __atomic_load_n(&slot->range.end, __ATOMIC_RELAXED);
 
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if ((seq & 1) || __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) != seq)
+	if (pc < start || pc >= end)
 		return false;
-	return pc >= start && pc < end;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return !(seq & 1) &&
+	       __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == seq;
 }
 
 // A new range goes in an emptied slot, or after the last one, published by
