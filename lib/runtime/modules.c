@@ -247,6 +247,40 @@ bool tm_object_span(const struct dl_phdr_info *info, uint32_t flags,
 	return *start < *end;
 }
 
+// Whether the table has a record of this module already: a library
+// closed and loaded again at the same place, whose every load would add
+// one more alike.
+static bool has_record(uintptr_t bias, uintptr_t start, uintptr_t end,
+		       const char *path, size_t path_len,
+		       const uint8_t *build_id, uint32_t build_id_len)
+{
+	if (!build_id)
+		build_id_len = 0;
+	for (uint64_t at = tm_rt.header->modules; at;) {
+		const struct tm_module_rec *rec =
+			tm_region_ptr(&tm_rt.region, at);
+		if (rec->load_bias == bias && rec->start == start &&
+		    rec->end == end && rec->path_len == path_len &&
+		    rec->build_id_len == build_id_len &&
+		    memcmp(tm_region_ptr(&tm_rt.region, rec->path), path,
+			   path_len) == 0 &&
+		    (!build_id_len ||
+		     memcmp(tm_region_ptr(&tm_rt.region, rec->build_id),
+			    build_id, build_id_len) == 0))
+			return true;
+		at = rec->next;
+	}
+	return false;
+}
+
+// Count the module as known, its record written; 0 for dl_iterate_phdr.
+static int remember(uintptr_t start, uintptr_t end, uintptr_t bias)
+{
+	known[known_count] = (struct known){ start, end, bias };
+	__atomic_store_n(&known_count, known_count + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t start, end;
@@ -279,6 +313,9 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	uint32_t build_id_len = 0;
 	const uint8_t *build_id = find_build_id(info, &build_id_len);
 
+	if (has_record(info->dlpi_addr, start, end, path, path_len, build_id,
+		       build_id_len))
+		return remember(start, end, info->dlpi_addr);
 	uint64_t offset =
 		tm_region_alloc(&tm_rt.region, sizeof(struct tm_module_rec), 8);
 	uint64_t path_off = copy_bytes(path, path_len);
@@ -298,9 +335,7 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *arg)
 	__atomic_store_n(&tm_rt.header->modules, offset, __ATOMIC_RELEASE);
 	__atomic_store_n(&tm_rt.header->module_count,
 			 tm_rt.header->module_count + 1, __ATOMIC_RELEASE);
-	known[known_count] = (struct known){ start, end, info->dlpi_addr };
-	__atomic_store_n(&known_count, known_count + 1, __ATOMIC_RELEASE);
-	return 0;
+	return remember(start, end, info->dlpi_addr);
 }
 
 // The loader's counts of objects loaded and unloaded so far (glibc's

@@ -7,7 +7,9 @@
 #include "tm/session.h"
 #include "tm/symbolize.h"
 
+#include <link.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 // A fake debugger: names a pc from a fixed script of frames.
 struct script {
@@ -202,6 +204,50 @@ static void test_key_names(void **state)
 		      "'line' is not a key");
 }
 
+// Where this program is loaded, from its program headers.
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct tm_module *self = arg;
+
+	(void)size;
+	self->load_bias = info->dlpi_addr;
+	self->start = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t at = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (at < self->start)
+			self->start = at;
+		if (at + ph->p_memsz > self->end)
+			self->end = at + ph->p_memsz;
+	}
+	return 1; // the program comes first
+}
+
+static void test_records_alike_name_frames(void **state)
+{
+	// Two records alike (a library closed and loaded again at its
+	// place, as older writers recorded it): libdwfl names nothing in
+	// two overlapping modules, so only the newer is reported.
+	char path[4096];
+	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	struct tm_module modules[2] = { { 0 } };
+	struct tm_symbolizer *sym;
+
+	assert_true(len > 0);
+	path[len] = '\0';
+	dl_iterate_phdr(find_self, &modules[0]);
+	modules[0].path = path;
+	modules[1] = modules[0];
+	assert_tm_ok(tm_symbolizer_create_modules(modules, 2, NULL, &sym));
+	assert_string_equal(
+		tm_symbolizer_lookup(sym, (uintptr_t)test_key_names + 1)
+			->function,
+		"test_key_names");
+	tm_symbolizer_destroy(sym);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_table_names_modules),
 		cmocka_unit_test(test_inline_depth_capped),
 		cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_records_alike_name_frames),
 	};
 
 	return cmocka_run_group_tests_name("symbolize", tests, NULL, NULL);
