@@ -64,16 +64,14 @@ static TM_RUNTIME_TEXT uint32_t unwound_traceback(const void *hook_frame,
 	// traceback can hold such a frame, until a library is closed: loaded
 	// again at the same addresses, it gives the frames interned while it
 	// was known, so from then on every unwind looks, before interning.
-	bool fresh = true;
-	ref = tm_modules_forgotten()
-		      ? 0
-		      : tm_intern(frames, n, total, epoch, &fresh);
-	if (fresh && !tm_modules_cover(frames, n))
+	bool every_unwind = tm_modules_forgotten(), fresh = false;
+	ref = every_unwind ? 0 : tm_intern(frames, n, total, epoch, &fresh);
+	if ((every_unwind || fresh) && !tm_modules_cover(frames, n))
 		refresh = tm_modules_refresh();
 	if (refresh == TM_REFRESH_NEW_WRAPPERS)
 		frames = tm_frames_of(&stack, (unsigned)tm_rt.nframe, &n,
 				      &total);
-	if (!ref || refresh == TM_REFRESH_NEW_WRAPPERS)
+	if (every_unwind || refresh == TM_REFRESH_NEW_WRAPPERS)
 		ref = tm_intern(frames, n, total, epoch, &fresh);
 	// While another thread records new libraries, the frames may still
 	// be wrong; the next unwind of this stack finds them.
