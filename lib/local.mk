@@ -55,6 +55,7 @@ READER_ONLY_SOURCES += \
 	lib/symbolize/symbolize_dwfl.c lib/symbolize/symbolize_callback.c \
 	lib/symbolize/unit_index.h lib/symbolize/unit_index.c \
 	lib/symbolize/module_file.h lib/symbolize/module_file.c \
+	lib/symbolize/module_index.h lib/symbolize/module_index.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \
 	lib/snapshot/format.c lib/snapshot/statistics.c lib/snapshot/filter.c \
 	lib/session/session.c lib/session/report.c

@@ -89,8 +89,18 @@ tests_unit_test_decompress_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_decompress_LDFLAGS = $(ASAN_FLAGS)
 tests_unit_test_decompress_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(COMPRESS_LIBS) $(DEBUGINFOD_LIBS) -lm -lstdc++
 
+check_PROGRAMS += tests/unit/test_module_index
+tests_unit_test_module_index_SOURCES = tests/unit/test_module_index.c \
+	tests/unit/tm_test.h lib/symbolize/module_index.h \
+	lib/symbolize/module_index.c
+tests_unit_test_module_index_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_module_index_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_module_index_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_module_index_LDADD = $(CMOCKA_LIBS)
+
 TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot \
-	tests/unit/test_symbolize tests/unit/test_session tests/unit/test_decompress
+	tests/unit/test_symbolize tests/unit/test_session tests/unit/test_decompress \
+	tests/unit/test_module_index
 
 # --- end to end ------------------------------------------------------------
 # Programs run under LD_PRELOAD; they link nothing of ours unless they call

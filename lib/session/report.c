@@ -3,6 +3,7 @@
 #include "tm/session.h"
 
 #include "error.h"
+#include "symbolizer.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -71,34 +72,15 @@ void tm_report_warnings(FILE *out, const char *prefix,
 	// Two modules at one address: a library was closed and another was
 	// loaded where it had been; the table cannot say which one a frame
 	// there came from.
-	size_t count, shared = 0;
-	const struct tm_module *m =
-		tm_table_modules(tm_session_table(s), &count);
-	const struct tm_module *a = NULL, *b = NULL;
-	for (size_t i = 0; i < count; i++) {
-		for (size_t k = i + 1; k < count; k++) {
-			bool overlap =
-				m[i].start < m[k].end && m[k].start < m[i].end;
-			bool same = m[i].build_id_len &&
-				    m[i].build_id_len == m[k].build_id_len &&
-				    !memcmp(m[i].build_id, m[k].build_id,
-					    m[i].build_id_len);
-			if (overlap && !same) {
-				shared++;
-				if (!a) {
-					a = &m[i];
-					b = &m[k];
-				}
-			}
-		}
-	}
+	const struct tm_module *older, *newer;
+	size_t shared = tm_symbolizer_module_conflicts(tm_session_symbolizer(s),
+						       &older, &newer);
 	if (shared)
 		fprintf(out,
-			"%s: warning: %zu pair(s) of modules were loaded at "
-			"the "
-			"same addresses, one after the other (e.g. %s, then "
+			"%s: warning: %zu module(s) had another loaded at "
+			"some of their addresses after them (e.g. %s, then "
 			"%s); frames there are named after the later one\n",
-			prefix, shared, b->path, a->path);
+			prefix, shared, older->path, newer->path);
 	const char *file = tm_source_substitute(tm_session_source(s));
 	if (file)
 		fprintf(out,

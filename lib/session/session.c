@@ -179,7 +179,8 @@ static struct tm_error *finish(struct tm_session *s,
 		if (err)
 			return err;
 	}
-	tm_symbolizer_use_modules(s->sym, mods, n);
+	if ((err = tm_symbolizer_use_modules(s->sym, mods, n)))
+		return err;
 	return tm_snapshot_from_table(s->table, s->sym, &s->snapshot);
 }
 

@@ -58,18 +58,12 @@ static const struct tm_symbolizer_backend dwfl_backend = {
 	.release = release,
 };
 
-// Whether a newer record (records come newest first) overlaps record @i:
-// a library closed and loaded again, or another loaded where a closed one
-// was.  libdwfl takes no overlapping modules; frames there are named from
-// the newer, as the map's lookup does (tm_symbolizer_module_at).
-static bool covered_by_newer(const struct tm_module *modules, size_t i)
+static int by_module(const void *a, const void *b)
 {
-	for (size_t k = 0; k < i; k++)
-		if (modules[k].path[0] == '/' &&
-		    modules[k].start < modules[i].end &&
-		    modules[i].start < modules[k].end)
-			return true;
-	return false;
+	uintptr_t x = (uintptr_t) * (Dwfl_Module *const *)a;
+	uintptr_t y = (uintptr_t) * (Dwfl_Module *const *)b;
+
+	return (x > y) - (x < y);
 }
 
 struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
@@ -93,12 +87,21 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 	}
 	if ((err = tm_symbolizer_create(&dwfl_backend, d, &sym)))
 		return err;
+	// libdwfl takes no overlapping modules.  Where records overlap (a
+	// library closed, and it or another loaded at its addresses), frames
+	// are named from the newer, as the map's lookup does
+	// (tm_symbolizer_module_at): the older is not reported.
+	struct tm_module_index reported;
+	if (!tm_module_index_init(&reported, modules, count, true)) {
+		tm_symbolizer_destroy(sym);
+		return &tm_enomem;
+	}
 	dwfl_report_begin(d->dwfl);
 	for (size_t i = 0; i < count; i++) {
 		const struct tm_module *m = &modules[i];
 		// A module with no file (vdso), or whose file is nowhere to be
 		// found, only leaves its frames unnamed.
-		if (m->path[0] != '/' || covered_by_newer(modules, i))
+		if (m->path[0] != '/' || reported.hidden[i])
 			continue;
 		bool changed;
 		char *file = tm_module_file(m, sysroot, &changed);
@@ -126,16 +129,18 @@ struct tm_error *tm_symbolizer_create_modules(const struct tm_module *modules,
 		}
 	}
 	dwfl_report_end(d->dwfl, NULL, NULL);
+	tm_module_index_deinit(&reported);
+	qsort(d->mismatched, d->mismatch_count, sizeof(*d->mismatched),
+	      by_module);
 	*ret = sym;
 	return NULL;
 }
 
 static bool is_mismatched(const struct dwfl_symbolizer *d, Dwfl_Module *mod)
 {
-	for (size_t i = 0; i < d->mismatch_count; i++)
-		if (d->mismatched[i] == mod)
-			return true;
-	return false;
+	return d->mismatch_count &&
+	       bsearch(&mod, d->mismatched, d->mismatch_count,
+		       sizeof(*d->mismatched), by_module);
 }
 
 // The linkage or plain name of a function's DIE, following

@@ -63,25 +63,43 @@ void tm_symbolizer_destroy(struct tm_symbolizer *sym)
 	}
 	tm_hashmap_deinit(&sym->cache);
 	free(sym->first_mismatch);
+	tm_module_index_deinit(&sym->module_index);
 	sym->backend->release(sym->impl);
 	free(sym);
 }
 
-void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
-			       const struct tm_module *modules, size_t count)
+struct tm_error *tm_symbolizer_use_modules(struct tm_symbolizer *sym,
+					   const struct tm_module *modules,
+					   size_t count)
 {
+	struct tm_module_index index;
+
+	if (!tm_module_index_init(&index, modules, count, false))
+		return &tm_enomem;
+	tm_module_index_deinit(&sym->module_index);
+	sym->module_index = index;
 	sym->modules = modules;
 	sym->module_count = count;
+	return NULL;
 }
 
 const char *tm_symbolizer_module_at(const struct tm_symbolizer *sym,
 				    uint64_t address)
 {
-	for (size_t i = 0; i < sym->module_count; i++)
-		if (address >= sym->modules[i].start &&
-		    address < sym->modules[i].end)
-			return sym->modules[i].path;
-	return NULL;
+	size_t i = tm_module_index_find(&sym->module_index, address);
+
+	return i == TM_NO_MODULE ? NULL : sym->modules[i].path;
+}
+
+size_t tm_symbolizer_module_conflicts(const struct tm_symbolizer *sym,
+				      const struct tm_module **older,
+				      const struct tm_module **newer)
+{
+	const struct tm_module_index *ix = &sym->module_index;
+
+	*older = ix->conflicts ? &sym->modules[ix->conflict_older] : NULL;
+	*newer = ix->conflicts ? &sym->modules[ix->conflict_newer] : NULL;
+	return ix->conflicts;
 }
 
 size_t tm_symbolizer_mismatches(const struct tm_symbolizer *sym,

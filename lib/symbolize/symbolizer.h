@@ -5,6 +5,7 @@
 #define TM_SYMBOLIZE_SYMBOLIZER_H
 
 #include "hashmap.h"
+#include "module_index.h"
 #include "tm/symbolize.h"
 
 #define TM_UNKNOWN "<unknown>"
@@ -33,6 +34,7 @@ struct tm_symbolizer {
 	// The table's module map (tm_symbolizer_use_modules).
 	const struct tm_module *modules;
 	size_t module_count;
+	struct tm_module_index module_index;
 	// pc + 1 -> struct cached * (hashmap keys are nonzero).  Entries are
 	// allocated one by one, so what lookups return stays put.
 	struct tm_hashmap cache;
@@ -56,10 +58,17 @@ void tm_frame_release(struct tm_frame_info *f);
 // destroyed): a frame's module is named as the traced process loaded it,
 // whatever file named the frame, and a frame that no file names keeps its
 // module's path.
-void tm_symbolizer_use_modules(struct tm_symbolizer *sym,
-			       const struct tm_module *modules, size_t count);
+struct tm_error *tm_symbolizer_use_modules(struct tm_symbolizer *sym,
+					   const struct tm_module *modules,
+					   size_t count);
 // The path the module map gives for @address, or NULL.
 const char *tm_symbolizer_module_at(const struct tm_symbolizer *sym,
 				    uint64_t address);
+// How many modules had another loaded at some of their addresses after
+// them (not counting a library loaded again in place); *@older and
+// *@newer get one such pair (borrowed).
+size_t tm_symbolizer_module_conflicts(const struct tm_symbolizer *sym,
+				      const struct tm_module **older,
+				      const struct tm_module **newer);
 
 #endif // TM_SYMBOLIZE_SYMBOLIZER_H
