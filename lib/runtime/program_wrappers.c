@@ -68,11 +68,42 @@ static bool is_reserved_c_name(const char *name)
 	       strncmp(name, "_GLOBAL__", 9) != 0;
 }
 
-static bool is_wrapper_name(const char *name, bool libc_linked_in)
+// C++ standard library code, by its mangled name: in namespace std
+// (St, and Sa, Sb, Ss, Si, So, Sd: the allocator, basic_string, string and
+// the streams) or __gnu_cxx, as a free function (_ZSt...) or a member
+// (_ZN, any cv- and ref-qualifiers, then the namespace).  Template
+// instances (std::vector<T>'s growth, std::string's construction) are
+// compiled into the program, not into libstdc++.so; with -static-libstdc++
+// all of it is.
+static bool is_standard_library_name(const char *name)
+{
+	if (name[0] != '_' || name[1] != 'Z')
+		return false;
+	const char *p = name + 2;
+	if (p[0] == 'S' && p[1] == 't')
+		return true;
+	if (*p++ != 'N')
+		return false;
+	while (*p == 'r' || *p == 'V' || *p == 'K' || *p == 'R' || *p == 'O')
+		p++;
+	if (p[0] == 'S' && p[1] && strchr("tabsiod", p[1]))
+		return true;
+	return strncmp(p, "9__gnu_cxx", 10) == 0;
+}
+
+// Which functions a symbol table's reader passes over, besides operator new.
+enum wrapper_kinds {
+	C_LIBRARY = 1,	      // the C library, linked into the program
+	STANDARD_LIBRARY = 2, // the C++ standard library's code
+};
+
+static bool is_wrapper_name(const char *name, unsigned kinds)
 {
 	if (is_operator_new(name))
 		return true;
-	if (!libc_linked_in)
+	if ((kinds & STANDARD_LIBRARY) && is_standard_library_name(name))
+		return true;
+	if (!(kinds & C_LIBRARY))
 		return false;
 	if (is_reserved_c_name(name))
 		return true;
@@ -158,9 +189,9 @@ static const char *symbol_name(const struct symbol_table *table,
 
 // Visit the wrapper functions of @table; the number visited.  Store the
 // ranges of the first @max of them in @out (@bias added).
-static size_t visit_wrappers(const struct symbol_table *table,
-			     bool libc_linked_in, uintptr_t bias,
-			     struct tm_code_range *out, size_t max)
+static size_t visit_wrappers(const struct symbol_table *table, unsigned kinds,
+			     uintptr_t bias, struct tm_code_range *out,
+			     size_t max)
 {
 	size_t found = 0;
 
@@ -170,7 +201,7 @@ static size_t visit_wrappers(const struct symbol_table *table,
 		    sym->st_shndx == SHN_UNDEF || sym->st_size == 0)
 			continue;
 		const char *name = symbol_name(table, sym);
-		if (!name || !is_wrapper_name(name, libc_linked_in))
+		if (!name || !is_wrapper_name(name, kinds))
 			continue;
 		if (found < max)
 			out[found] =
@@ -301,14 +332,15 @@ void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 
 	if (ranges || !map_program(bias, &image))
 		return;
+	unsigned kinds = STANDARD_LIBRARY | (libc_linked_in ? C_LIBRARY : 0);
 	if (find_symbols(&image, &table)) {
-		size_t n = visit_wrappers(&table, libc_linked_in, 0, NULL, 0);
+		size_t n = visit_wrappers(&table, kinds, 0, NULL, 0);
 		size_t bytes = n * sizeof(struct tm_code_range);
 		void *mem = n ? mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
 			      : MAP_FAILED;
 		if (mem != MAP_FAILED) {
-			visit_wrappers(&table, libc_linked_in, bias, mem, n);
+			visit_wrappers(&table, kinds, bias, mem, n);
 			range_count = sort_and_join(mem, n);
 			mprotect(mem, bytes, PROT_READ);
 			ranges = mem;
@@ -369,10 +401,10 @@ static size_t operators_in_file(const struct elf_image *image,
 	if (find_table(image, SHT_DYNSYM, &table)) {
 		if (imports_operator_new(&table))
 			return 0;
-		n = visit_wrappers(&table, false, info->dlpi_addr, out, max);
+		n = visit_wrappers(&table, 0, info->dlpi_addr, out, max);
 	}
 	if (!n && find_table(image, SHT_SYMTAB, &table))
-		n = visit_wrappers(&table, false, info->dlpi_addr, out, max);
+		n = visit_wrappers(&table, 0, info->dlpi_addr, out, max);
 	return sort_and_join(out, n < max ? n : max);
 }
 

@@ -269,6 +269,18 @@ struct tm_error *tm_snapshot_copy_trace(struct tm_snapshot *snap,
 	return append(snap, trace->domain, trace->address, trace->size, tb);
 }
 
+// Whether @filename is one of the C++ standard library's headers
+// (/usr/include/c++/12/bits/new_allocator.h, libc++'s .../include/c++/v1/):
+// code inlined from them, a vector's growth or a string's construction,
+// allocates for its caller, whose line is the allocation's cause.  The
+// runtime passes over such code compiled as functions of its own by their
+// names (when the symbol table has them); inlined, it is in the caller's
+// code, and only the line information tells it apart.
+static bool is_standard_header(const char *filename)
+{
+	return strstr(filename, "/include/c++/") != NULL;
+}
+
 struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 					struct tm_symbolizer *sym,
 					struct tm_snapshot **ret)
@@ -312,8 +324,14 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 					(struct tm_frame){ f[e].filename,
 							   f[e].lineno };
 		}
-		// The frames that inlining added count in the total too.
-		uint32_t total = tb->total_nframe + (count - tb->nframe);
+		// The frames that inlining added count in the total too, and
+		// the standard library's leading frames in neither (unless
+		// they are all there is).
+		uint32_t skip = 0;
+		while (skip + 1 < count &&
+		       is_standard_header(frames[skip].filename))
+			skip++;
+		uint32_t total = tb->total_nframe + (count - tb->nframe) - skip;
 		const struct tm_frames *key;
 		const struct tm_frames **grown = realloc(
 			interned, (interned_count + 1) * sizeof(*grown));
@@ -322,7 +340,8 @@ struct tm_error *tm_snapshot_from_table(const struct tm_table *table,
 			break;
 		}
 		interned = grown;
-		err = intern_frames(snap, frames, count, total, &key);
+		err = intern_frames(snap, frames + skip, count - skip, total,
+				    &key);
 		if (err)
 			break;
 		tm_hashmap_put_at(&done, slot, (uint64_t)(uintptr_t)tb,

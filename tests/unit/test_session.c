@@ -141,6 +141,78 @@ static void test_save_and_diff(void **state)
 	builder_deinit(&b);
 }
 
+// Code of the C++ standard library's headers: a vector's growth compiled
+// as a function of its own (0x602001), push_back inlined into the user's
+// function (0x601001), and a string in libc++'s headers alone (0x603001).
+static void name_library_frame(uint64_t address, struct tm_frame_sink *sink,
+			       void *arg)
+{
+	if ((address & ~0xfffull) == 0x601000) {
+		tm_frame_sink_add(sink, "/usr/include/c++/12/bits/stl_vector.h",
+				  1287, "std::vector<int>::push_back", NULL);
+		tm_frame_sink_add(sink, "/src/user.cc", 39, "fill", NULL);
+	} else if ((address & ~0xfffull) == 0x602000) {
+		tm_frame_sink_add(sink, "/usr/include/c++/12/bits/vector.tcc",
+				  500, "std::vector<int>::_M_realloc_insert",
+				  NULL);
+	} else {
+		tm_frame_sink_add(sink,
+				  "/usr/lib/llvm-14/include/c++/v1/string", 900,
+				  "std::string::__init", NULL);
+	}
+}
+
+static void test_standard_library_frames(void **state)
+{
+	static const uint64_t grown[] = { 0x602001, 0x601001 };
+	static const uint64_t string[] = { 0x603001 };
+	struct tb_record records[TM_RECORD_TYPE_COUNT];
+	struct tm_source *src;
+	struct tm_symbolizer *sym;
+	struct tm_session *s;
+	struct builder b;
+	size_t n;
+
+	builder_default_records(records);
+	builder_init(&b, records, false, 4);
+	builder_trace(&b, 0, 0, 0x10000, 4096,
+		      builder_traceback(&b, grown, 2, 9));
+	builder_trace(&b, 1, 0, 0x20000, 50,
+		      builder_traceback(&b, string, 1, 1));
+	builder_finish(&b);
+	assert_tm_ok(tm_source_buffer_create(b.buf, b.used, 0, &src));
+	assert_tm_ok(
+		tm_symbolizer_create_callback(name_library_frame, NULL, &sym));
+	assert_tm_ok(tm_session_open_source(src, 0, sym, "process", "1", &s));
+
+	// The leading frames in the headers are the library's: the first
+	// frame is the line that called it, unless nothing else is known.
+	char *text = TEXT(assert_tm_ok(
+		tm_report_top(out, s, NULL, 0, TM_KEY_LINENO, false, 0)));
+	assert_string_equal(text, "[ Top 2 by lineno ]\n"
+				  "/src/user.cc:39: size=4096 B, count=1, "
+				  "average=4096 B\n"
+				  "/usr/lib/llvm-14/include/c++/v1/string:900: "
+				  "size=50 B, count=1, average=50 B\n");
+	free(text);
+	const struct tm_snapshot_trace *t =
+		tm_snapshot_traces(tm_session_snapshot(s), &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		const struct tm_frames *tb = t[i].traceback;
+		// 9 frames, one more inlined, two passed over.
+		if (t[i].size == 4096) {
+			assert_int_equal(tb->nframe, 1);
+			assert_int_equal(tb->total_nframe, 8);
+		} else {
+			assert_int_equal(tb->nframe, 1);
+			assert_int_equal(tb->total_nframe, 1);
+		}
+	}
+	tm_session_destroy(s);
+	builder_deinit(&b);
+}
+
 static void test_no_table(void **state)
 {
 	static uint8_t zeros[3 * 4096];
@@ -158,6 +230,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_and_report),
 		cmocka_unit_test(test_save_and_diff),
+		cmocka_unit_test(test_standard_library_frames),
 		cmocka_unit_test(test_no_table),
 	};
 
