@@ -57,7 +57,7 @@ void tm_frame_release(struct tm_frame_info *f);
 // The table's module map (@modules, borrowed until the symbolizer is
 // destroyed): a frame's module is named as the traced process loaded it,
 // whatever file named the frame, and a frame that no file names keeps its
-// module's path.
+// module's path.  Indexes them (module_index.h); only out of memory fails.
 struct tm_error *tm_symbolizer_use_modules(struct tm_symbolizer *sym,
 					   const struct tm_module *modules,
 					   size_t count);

@@ -165,7 +165,7 @@ static void test_table_names_modules(void **state)
 	};
 	struct tm_symbolizer *sym = make(&s);
 
-	tm_symbolizer_use_modules(sym, modules, 1);
+	assert_tm_ok(tm_symbolizer_use_modules(sym, modules, 1));
 	assert_string_equal(tm_symbolizer_lookup(sym, 0x7010)->filename,
 			    "/lib/libc.so.6");
 	// Outside every module the debugger's name stays.
