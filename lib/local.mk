@@ -8,7 +8,7 @@ RUNTIME_SOURCES = $(LAYOUT_SOURCES) \
 	lib/runtime/region.h lib/runtime/region.c lib/runtime/runtime.h \
 	lib/runtime/table.h lib/runtime/table.c \
 	lib/runtime/intern.c lib/runtime/unwind.c \
-	lib/runtime/program_wrappers.c \
+	lib/runtime/program_wrappers.c lib/runtime/library_wrappers.c \
 	lib/runtime/stackcache.h lib/runtime/stackcache.c \
 	lib/runtime/peak.h lib/runtime/peak.c \
 	lib/runtime/record.h lib/runtime/record.c \

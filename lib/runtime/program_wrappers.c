@@ -1,6 +1,8 @@
 // program_wrappers.c: the C and C++ runtimes' allocating functions when
-// they are linked into the program itself, and operator new when it is
-// linked into a shared library (tm_library_operators, at the end).
+// they are linked into the program itself; in a shared library, operator
+// new when it is linked in (tm_library_operators) and the C++ standard
+// library's functions (tm_library_standard_functions, kept by
+// library_wrappers.c), at the end.
 //
 // unwind.c drops the leading frames that lie in the C and C++ runtime
 // libraries, by the libraries' address ranges.  A program linked with
@@ -120,6 +122,7 @@ static bool is_wrapper_name(const char *name, unsigned kinds)
 struct elf_image {
 	const uint8_t *bytes;
 	size_t size;
+	struct tm_file_identity identity;
 };
 
 // @length bytes at @offset of the file, or NULL if they are not all in it.
@@ -280,6 +283,27 @@ size_t tm_program_wrappers_memory(void)
 
 // --- reading it, once ------------------------------------------------------
 
+static struct tm_file_identity identity_of(const struct stat *st)
+{
+	return (struct tm_file_identity){
+		.device = st->st_dev,
+		.inode = st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.mtime_sec = st->st_mtim.tv_sec,
+		.mtime_nsec = st->st_mtim.tv_nsec,
+	};
+}
+
+bool tm_file_identity_of(const char *path, struct tm_file_identity *identity)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return false;
+	*identity = identity_of(&st);
+	return true;
+}
+
 // The ELF file at @path, mapped; false if it cannot be.  Non-blocking: a
 // FIFO put at a name must not stop the program.
 static bool map_file(const char *path, struct elf_image *image)
@@ -298,7 +322,8 @@ static bool map_file(const char *path, struct elf_image *image)
 	tm_close(fd);
 	if (bytes == MAP_FAILED)
 		return false;
-	*image = (struct elf_image){ bytes, (size_t)st.st_size };
+	*image = (struct elf_image){ bytes, (size_t)st.st_size,
+				     identity_of(&st) };
 	if (memcmp(bytes, ELFMAG, SELFMAG) == 0)
 		return true;
 	munmap(bytes, (size_t)st.st_size);
@@ -418,4 +443,36 @@ size_t tm_library_operators(const struct dl_phdr_info *info,
 	size_t n = operators_in_file(&image, info, out, max);
 	unmap_file(&image);
 	return n;
+}
+
+// --- the C++ standard library's code in a shared library ------------------
+
+bool tm_library_standard_functions(const struct dl_phdr_info *info,
+				   void *(*allocate)(size_t bytes),
+				   struct tm_library_functions *found)
+{
+	struct elf_image image;
+	struct symbol_table table;
+
+	*found = (struct tm_library_functions){ 0 };
+	if (!map_file(info->dlpi_name, &image))
+		return false;
+	bool read = is_loaded_file(&image, info);
+	found->identity = image.identity;
+	// The static symbol table first: instances a library hides (built
+	// with -fvisibility=hidden, or libstdc++ linked in with its symbols
+	// hidden) are only there.
+	if (read && find_symbols(&image, &table)) {
+		size_t n = visit_wrappers(&table, STANDARD_LIBRARY, 0, NULL, 0);
+		struct tm_code_range *offsets =
+			n ? allocate(n * sizeof(*offsets)) : NULL;
+		if (offsets) {
+			visit_wrappers(&table, STANDARD_LIBRARY, 0, offsets, n);
+			found->offsets = offsets;
+			found->count = sort_and_join(offsets, n);
+		}
+		read = !n || offsets;
+	}
+	unmap_file(&image);
+	return read;
 }

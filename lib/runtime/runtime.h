@@ -117,8 +117,9 @@ const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 			     unsigned *n, unsigned *total);
 // A loaded object: if it is one of the C and C++ runtime libraries (or an
 // allocator), its code joins the frames tm_frames_of passes over, and so
-// do the operator new functions of a library that has its own; true if
-// any were not known before.  Under the module lock.
+// do the operator new functions of a library that has its own and the
+// C++ standard library's functions compiled into it; true if any were not
+// known before.  Under the module lock.
 struct dl_phdr_info;
 bool tm_unwind_note_library(const struct dl_phdr_info *info);
 // The object loaded at @bias, over [@start, @end), was unloaded: frames
@@ -142,6 +143,35 @@ struct tm_code_range {
 };
 size_t tm_library_operators(const struct dl_phdr_info *info,
 			    struct tm_code_range *out, size_t max);
+// Which file was read: the same file loaded again has the same identity.
+struct tm_file_identity {
+	uint64_t device, inode, size;
+	int64_t mtime_sec, mtime_nsec;
+};
+bool tm_file_identity_of(const char *path, struct tm_file_identity *identity);
+// The C++ standard library's functions a shared library (@info) carries
+// (template instances, and all of libstdc++ when it is linked in), from
+// its file's symbol table: as offsets from its load bias, sorted and
+// joined, in memory from @allocate.  False if the file could not be read,
+// is not the one loaded, or @allocate failed; a library without such
+// functions is read, and has none.
+struct tm_library_functions {
+	struct tm_file_identity identity;
+	const struct tm_code_range *offsets;
+	size_t count;
+};
+bool tm_library_standard_functions(const struct dl_phdr_info *info,
+				   void *(*allocate)(size_t bytes),
+				   struct tm_library_functions *found);
+
+// library_wrappers.c: the C++ standard library's functions in the shared
+// libraries that are loaded, read from each file once (a library closed
+// and loaded again is not read again).  Under the module lock but
+// _contain, which any thread may call at any time.
+bool tm_library_wrappers_note(const struct dl_phdr_info *info);
+void tm_library_wrappers_forget(uintptr_t bias);
+bool tm_library_wrappers_contain(uintptr_t pc);
+size_t tm_library_wrappers_memory(void);
 
 // modules.c: the module map stored in the region.
 enum tm_refresh {

@@ -10,7 +10,8 @@
 // Frame 0 is the first frame outside the runtime and outside the C and C++
 // runtime libraries (and malloc's replacements), so strdup() or operator
 // new report their caller; program_wrappers.c finds those functions when
-// they are linked into the program, or operator new into a library.
+// they are linked into the program, or operator new into a library, and
+// library_wrappers.c the C++ standard library's functions in a library.
 // Libraries loaded later (a C program that loads C++ code brings
 // libstdc++ in) are noted as the module map records them.
 #include "runtime.h"
@@ -171,7 +172,8 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 	    !note_once(info->dlpi_addr))
 		return false;
 	if (!is_wrapper_library(info->dlpi_name))
-		return read_library_operators(info);
+		return read_library_operators(info) |
+		       tm_library_wrappers_note(info);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
@@ -199,6 +201,7 @@ void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end)
 			write_slot(&wrappers[i],
 				   (struct tm_code_range){ 0, 0 });
 	}
+	tm_library_wrappers_forget(bias);
 }
 
 // Where the program itself is loaded: glibc lists it first, unnamed.
@@ -262,7 +265,7 @@ size_t tm_unwind_memory(void)
 {
 	return __atomic_load_n(&unwinder_threads, __ATOMIC_RELAXED) *
 		       LIBUNWIND_THREAD_CACHE +
-	       tm_program_wrappers_memory();
+	       tm_program_wrappers_memory() + tm_library_wrappers_memory();
 }
 
 int tm_unwind_init(void)
@@ -478,7 +481,8 @@ const uint64_t *tm_frames_of(const struct tm_stack *stack, unsigned max,
 
 	while (first < depth &&
 	       (in_ranges((uintptr_t)stack->pcs[first], ranges) ||
-		tm_program_wrappers_contain((uintptr_t)stack->pcs[first])))
+		tm_program_wrappers_contain((uintptr_t)stack->pcs[first]) ||
+		tm_library_wrappers_contain((uintptr_t)stack->pcs[first])))
 		first++;
 	// Memory the C library allocates for itself with no caller of ours
 	// on the stack still gets its frames, minus the runtime's.

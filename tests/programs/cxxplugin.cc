@@ -7,12 +7,14 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #define NOINLINE __attribute__((noinline))
 
 // volatile: the compiler may drop a new-expression whose result is never read.
 static char *volatile array;
 static std::string *text, *report;
+static std::vector<int> *numbers;
 
 // operator new[], libstdc++'s or the runtime's.
 NOINLINE void make_array()
@@ -34,6 +36,15 @@ NOINLINE void make_report()
 	report = new std::string(out.str());
 }
 
+// A vector's growth: std::vector<int>'s _M_realloc_insert is compiled into
+// this library, not libstdc++.so; the last buffer is 2048 ints.
+NOINLINE void fill_numbers()
+{
+	numbers = new std::vector<int>;
+	for (int i = 0; i < 1500; i++)
+		numbers->push_back(i);
+}
+
 // More than any machine has; volatile, so that the compiler does not see it.
 static volatile size_t too_much = SIZE_MAX / 4;
 
@@ -53,5 +64,6 @@ extern "C" __attribute__((visibility("default"))) void plugin_allocate()
 	make_array();
 	make_text();
 	make_report();
+	fill_numbers();
 	fail_to_allocate();
 }

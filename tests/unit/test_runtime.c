@@ -1298,6 +1298,13 @@ static int find_libstdcxx(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+static void *failing_allocate(size_t bytes)
+{
+	(void)bytes;
+	fail_msg("the file was read");
+	return NULL;
+}
+
 static bool in_found(const struct tm_code_range *found, size_t n, void *pc)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1351,6 +1358,71 @@ static void test_library_operators(void **state)
 	other.dlpi_name = fifo;
 	assert_int_equal(tm_library_operators(&other, found, 16), 0);
 	unlink(fifo);
+}
+
+// The C++ standard library's functions in a library, by name: libstdc++'s
+// own serve (the runtime passes over all of libstdc++ by its range, and
+// never notes it so).  Read once per file: noted again after it was
+// forgotten, as a library closed and loaded again is, the file's array
+// serves again.  A file that is not the one loaded gives nothing.
+static void test_library_standard_functions(void **state)
+{
+	struct dl_phdr_info info = { 0 };
+
+	assert_int_equal(dl_iterate_phdr(find_libstdcxx, &info), 1);
+	void *library = dlopen(info.dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	assert_non_null(library);
+	// std::string's construction, std::vector<bool>'s growth, and
+	// functions of the C++ runtime outside namespace std.
+	void *member = dlsym(library, "_ZNSt7__cxx1112basic_stringIcSt11char_"
+				      "traitsIcESaIcEE9_M_createERmm");
+	void *free_function = dlsym(library, "_ZSt9terminatev");
+	void *gnu =
+		dlsym(library, "_ZN9__gnu_cxx27__verbose_terminate_handlerEv");
+	void *outside = dlsym(library, "__cxa_allocate_exception");
+	void *operator_new = dlsym(library, "_Znwm");
+	dlclose(library);
+	assert_non_null(member);
+	assert_non_null(free_function);
+	assert_non_null(gnu);
+	assert_non_null(outside);
+
+	size_t before = tm_library_wrappers_memory();
+	assert_false(tm_library_wrappers_contain((uintptr_t)member));
+	assert_true(tm_library_wrappers_note(&info));
+	size_t read = tm_library_wrappers_memory();
+	// Thousands of functions: an array of its own.
+	assert_true(read - before >= 32 * 1024);
+	assert_true(tm_library_wrappers_contain((uintptr_t)member));
+	assert_true(tm_library_wrappers_contain((uintptr_t)member + 1));
+	assert_true(tm_library_wrappers_contain((uintptr_t)free_function));
+	assert_true(tm_library_wrappers_contain((uintptr_t)gnu));
+	assert_true(tm_library_wrappers_contain((uintptr_t)operator_new));
+	assert_false(tm_library_wrappers_contain((uintptr_t)outside));
+	assert_false(tm_library_wrappers_contain((uintptr_t)allocate_here));
+
+	tm_library_wrappers_forget(info.dlpi_addr);
+	assert_false(tm_library_wrappers_contain((uintptr_t)member));
+	assert_true(tm_library_wrappers_note(&info));
+	assert_true(tm_library_wrappers_contain((uintptr_t)member));
+	assert_int_equal(tm_library_wrappers_memory(), read);
+	tm_library_wrappers_forget(info.dlpi_addr);
+	assert_false(tm_library_wrappers_contain((uintptr_t)gnu));
+
+	// Program headers that are not the file's: nothing read, nothing kept.
+	ElfW(Phdr) headers[64];
+	assert_true(info.dlpi_phnum <= 64);
+	memcpy(headers, info.dlpi_phdr, info.dlpi_phnum * sizeof(headers[0]));
+	headers[0].p_memsz++;
+	struct tm_library_functions found;
+	struct dl_phdr_info other = info;
+	other.dlpi_phdr = headers;
+	assert_false(tm_library_standard_functions(&other, failing_allocate,
+						   &found));
+	assert_int_equal(found.count, 0);
+	other.dlpi_name = "/nonexistent/libstdc++.so.6";
+	assert_false(tm_library_wrappers_note(&other));
+	assert_int_equal(tm_library_wrappers_memory(), read);
 }
 
 // A dlclose() while another thread holds the module map (refreshing it):
@@ -1429,6 +1501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_checks_frame_pointers, restart, stop),
 		cmocka_unit_test(test_library_operators),
+		cmocka_unit_test(test_library_standard_functions),
 		cmocka_unit_test_setup_teardown(test_forget_while_map_held,
 						restart, stop),
 	};
