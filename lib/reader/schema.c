@@ -26,6 +26,10 @@ struct wanted {
 	// Fields without which the record cannot be used.
 	const unsigned *needed;
 	unsigned needed_count;
+	// The field read as an array past the record's end (a traceback's
+	// frames), or -1: any other field flagged so is not one this
+	// reader can read.
+	int trailing_array;
 };
 
 static const unsigned header_needed[] = {
@@ -53,16 +57,17 @@ static const unsigned module_needed[] = {
 
 static const struct wanted wanted[TM_RECORD_TYPE_COUNT] = {
 	[TM_RECORD_HEADER] = { "header", header_names, COUNT(header_names),
-			       true, header_needed, COUNT(header_needed) },
+			       true, header_needed, COUNT(header_needed), -1 },
 	[TM_RECORD_SHARD] = { "shard", shard_names, COUNT(shard_names), true,
-			      shard_needed, COUNT(shard_needed) },
+			      shard_needed, COUNT(shard_needed), -1 },
 	[TM_RECORD_TRACE] = { "trace", trace_names, COUNT(trace_names), true,
-			      trace_needed, COUNT(trace_needed) },
+			      trace_needed, COUNT(trace_needed), -1 },
 	[TM_RECORD_TRACEBACK] = { "traceback", traceback_names,
 				  COUNT(traceback_names), true,
-				  traceback_needed, COUNT(traceback_needed) },
+				  traceback_needed, COUNT(traceback_needed),
+				  TRACEBACK_frames },
 	[TM_RECORD_MODULE] = { "module", module_names, COUNT(module_names),
-			       false, module_needed, COUNT(module_needed) },
+			       false, module_needed, COUNT(module_needed), -1 },
 };
 
 _Static_assert(COUNT(header_names) <= TM_SCHEMA_MAX_FIELDS, "header fields");
@@ -90,20 +95,21 @@ static void match_fields(struct tm_record_schema *rec, const struct wanted *w,
 			(const uint8_t *)&fd->size, 2, big_endian);
 		uint16_t flags = (uint16_t)tm_load_uint(
 			(const uint8_t *)&fd->flags, 2, big_endian);
-		bool trailing = flags & TM_FIELD_FLAG_TRAILING_ARRAY;
-		// A field that does not fit its record is ignored, and
-		// reported below if the reader needs it.
+		unsigned k = 0;
+		while (k < w->count && strcmp(name, w->names[k]) != 0)
+			k++;
+		if (k == w->count)
+			continue;
+		// Only the array may lie past the record's end; it is
+		// bounds-checked as it is read.  A field that does not fit
+		// its record is ignored, and reported below if the reader
+		// needs it.
+		bool trailing = (flags & TM_FIELD_FLAG_TRAILING_ARRAY) &&
+				(int)k == w->trailing_array;
 		if (size < 1 || size > 8 ||
 		    (uint64_t)offset + (trailing ? 0 : size) > rec->size)
 			continue;
-		for (unsigned k = 0; k < w->count; k++) {
-			if (strcmp(name, w->names[k]) == 0) {
-				rec->fields[k] =
-					(struct tm_field_ref){ offset, size,
-							       true };
-				break;
-			}
-		}
+		rec->fields[k] = (struct tm_field_ref){ offset, size, true };
 	}
 }
 

@@ -32,5 +32,6 @@ TRACEMALLOC_FILE=$tmp/trace.%p traced "$programs/frames" >/dev/null
 head -c 65536 "$(only_file "$tmp")" >"$tmp/corpus/trace"
 (cd "$tmp" && timeout 300 ./fuzz_decode -max_total_time=${FUZZ_SECONDS:-20} -rss_limit_mb=2048 \
 	-timeout=10 -print_final_stats=1 corpus) >"$tmp/out" 2>&1 ||
-	fail "libFuzzer found a fault: $(tail -40 "$tmp/out")"
+	fail "libFuzzer found a fault: $(grep -m1 -A30 'ERROR: ' "$tmp/out" ||
+		tail -20 "$tmp/out")"
 grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$tmp/out" || true

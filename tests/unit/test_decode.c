@@ -273,6 +273,35 @@ static void test_missing_required_field(void **state)
 	builder_deinit(&b);
 }
 
+// Only the traceback's frames may lie past their record's end.  A header
+// whose `shards` is flagged as a trailing array, put just past the record,
+// is refused for lacking the field, not read beyond the record (a record
+// at the end of the image would have been read past the image).
+static void test_scalar_flagged_trailing(void **state)
+{
+	struct tb_record records[TM_RECORD_TYPE_COUNT];
+	struct builder b;
+
+	builder_default_records(records);
+	struct tb_record *header = &records[TM_RECORD_HEADER];
+	unsigned n = 0, shards = TB_MAX_FIELDS;
+	while (header->fields[n].name) {
+		if (strcmp(header->fields[n].name, "shards") == 0)
+			shards = n;
+		n++;
+	}
+	assert_true(shards < n);
+	struct tb_field moved = header->fields[shards];
+	memmove(&header->fields[shards], &header->fields[shards + 1],
+		(n - shards - 1) * sizeof(moved));
+	moved.trailing = true;
+	header->fields[n - 1] = moved;
+	build_sample(&b, records, false);
+	assert_tm_err(try_decode(&b, b.used), TM_ERR_BAD_TABLE,
+		      "record 'header' has no usable field 'shards'");
+	builder_deinit(&b);
+}
+
 static void test_truncated_region_is_partial(void **state)
 {
 	struct tb_record records[TM_RECORD_TYPE_COUNT];
@@ -524,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_bad_magic_and_order),
 		cmocka_unit_test(test_too_short_for_preamble),
 		cmocka_unit_test(test_missing_required_field),
+		cmocka_unit_test(test_scalar_flagged_trailing),
 		cmocka_unit_test(test_truncated_region_is_partial),
 		cmocka_unit_test(test_offsets_out_of_range),
 		cmocka_unit_test(test_claimed_size_beyond_source),
