@@ -9,11 +9,11 @@
 // has a sorted array of them, searched by binary search.
 //
 // Threads search the arrays without a lock while a dlclose() may forget a
-// library.  So an array is never freed: a slot that says where a library
-// is loaded points to it, and a library closed and loaded again (a
-// plugin reloaded) finds its file's array by the file's identity and is
-// not read again.  What is kept is bounded by the number of different
-// files (MAX_FILES) and by MAX_BYTES.
+// library.  So an array is never freed: the list of loaded libraries
+// points to it, and a library closed and loaded again (a plugin
+// reloaded) finds its file's array by the file's identity and is not read
+// again.  What is kept is bounded by the number of different files
+// (MAX_FILES) and by MAX_BYTES.
 #include "runtime.h"
 
 #include <link.h>
@@ -34,17 +34,23 @@ struct file_functions {
 static struct file_functions files[MAX_FILES];
 static unsigned file_count;
 
-// A loaded library with such functions.  An emptied slot (start == end)
-// is used again; its count is odd while it changes, so that a thread
-// searching meanwhile never takes one library's place with another's
-// functions (as the wrapper slots in unwind.c).
-struct loaded_slot {
-	uint32_t seq;
+// The loaded libraries that have such functions, sorted by address, in
+// two copies.  The writer (under the module lock) rewrites the copy that
+// readers are not sent to, then sends them to it: a signal handler that
+// interrupted the writer searches a copy that is whole.  A copy's `seq`
+// is odd while it is rewritten; a reader that was searching it meanwhile
+// (the writer changed the list twice) drops its answer.
+struct loaded_library {
 	uintptr_t start, end, bias;
 	const struct file_functions *functions;
 };
-static struct loaded_slot loaded[MAX_LOADED];
-static unsigned loaded_count;
+struct loaded_copy {
+	uint32_t seq;
+	unsigned count;
+	struct loaded_library libraries[MAX_LOADED];
+};
+static struct loaded_copy copies[2];
+static unsigned current;
 
 // The arrays are cut from chunks mapped for them, never through malloc.
 static uint8_t *chunk;
@@ -108,46 +114,72 @@ functions_of(const struct dl_phdr_info *info)
 	return f;
 }
 
-static void write_slot(struct loaded_slot *slot, uintptr_t start, uintptr_t end,
-		       uintptr_t bias, const struct file_functions *functions)
+static void store_library(struct loaded_library *to,
+			  const struct loaded_library *from)
 {
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&slot->start, start, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->end, end, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->bias, bias, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->start, from->start, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->end, from->end, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->bias, from->bias, __ATOMIC_RELAXED);
 	// Released: a reader that sees the pointer sees the array.
-	__atomic_store_n(&slot->functions, functions, __ATOMIC_RELEASE);
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&to->functions, from->functions, __ATOMIC_RELEASE);
+}
+
+// Rewrite the other copy as the current one without the libraries loaded
+// at @gone_bias (if @gone), with @added (if not NULL) in its place, and
+// send readers to it.
+static void publish(bool gone, uintptr_t gone_bias,
+		    const struct loaded_library *added)
+{
+	const struct loaded_copy *from = &copies[current];
+	struct loaded_copy *to = &copies[current ^ 1];
+	unsigned n = 0;
+
+	__atomic_store_n(&to->seq, to->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (unsigned i = 0; i < from->count; i++) {
+		const struct loaded_library *lib = &from->libraries[i];
+		if (gone && lib->bias == gone_bias)
+			continue;
+		if (added && added->start < lib->start) {
+			store_library(&to->libraries[n++], added);
+			added = NULL;
+		}
+		store_library(&to->libraries[n++], lib);
+	}
+	if (added)
+		store_library(&to->libraries[n++], added);
+	__atomic_store_n(&to->count, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&to->seq, to->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&current, current ^ 1, __ATOMIC_RELEASE);
 }
 
 bool tm_library_wrappers_note(const struct dl_phdr_info *info)
 {
-	uintptr_t start, end;
+	struct loaded_library lib = { .bias = info->dlpi_addr };
 
 	// The vdso has no file.
 	if (!strchr(info->dlpi_name, '/') ||
-	    !tm_object_span(info, PF_X, &start, &end))
+	    !tm_object_span(info, PF_X, &lib.start, &lib.end) ||
+	    copies[current].count == MAX_LOADED)
 		return false;
-	const struct file_functions *functions = functions_of(info);
-	if (!functions || !functions->count)
+	lib.functions = functions_of(info);
+	if (!lib.functions || !lib.functions->count)
 		return false;
-	unsigned count = loaded_count, i = 0;
-	while (i < count && loaded[i].start != loaded[i].end)
-		i++;
-	if (i == MAX_LOADED)
-		return false;
-	write_slot(&loaded[i], start, end, info->dlpi_addr, functions);
-	if (i == count)
-		__atomic_store_n(&loaded_count, count + 1, __ATOMIC_RELEASE);
+	// Loaded again where it was without having been forgotten: the
+	// entry it had makes way for this one.
+	publish(true, lib.bias, &lib);
 	return true;
 }
 
 void tm_library_wrappers_forget(uintptr_t bias)
 {
-	for (unsigned i = 0; i < loaded_count; i++)
-		if (loaded[i].start != loaded[i].end && loaded[i].bias == bias)
-			write_slot(&loaded[i], 0, 0, 0, NULL);
+	const struct loaded_copy *now = &copies[current];
+
+	for (unsigned i = 0; i < now->count; i++)
+		if (now->libraries[i].bias == bias) {
+			publish(true, bias, NULL);
+			return;
+		}
 }
 
 static bool in_offsets(const struct file_functions *f, uintptr_t offset)
@@ -165,29 +197,54 @@ static bool in_offsets(const struct file_functions *f, uintptr_t offset)
 	return low > 0 && offset < f->offsets[low - 1].end;
 }
 
-// A slot being written counts as not holding @pc: a signal handler
-// interrupting its writer must not wait for it.  An array read from a
-// slot that changed meanwhile is still mapped (none is freed); only the
-// answer is dropped.
+// The library among @copy's whose code holds @pc, or NULL.  The copy may
+// change meanwhile: every field is read once, and the count is bounded.
+static const struct loaded_library *library_at(const struct loaded_copy *copy,
+					       uintptr_t pc)
+{
+	unsigned low = 0,
+		 high = __atomic_load_n(&copy->count, __ATOMIC_RELAXED);
+
+	if (high > MAX_LOADED)
+		return NULL;
+	// The last library that starts at or below @pc.
+	while (low < high) {
+		unsigned mid = low + (high - low) / 2;
+		if (__atomic_load_n(&copy->libraries[mid].start,
+				    __ATOMIC_RELAXED) <= pc)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	if (low == 0)
+		return NULL;
+	const struct loaded_library *lib = &copy->libraries[low - 1];
+	return pc < __atomic_load_n(&lib->end, __ATOMIC_RELAXED) ? lib : NULL;
+}
+
+// Any thread, at any time, without a lock.  An array read from a copy
+// that changed meanwhile is still mapped (none is freed); only the answer
+// is dropped, and the search is made again in the copy readers are sent
+// to now.  A thread that keeps missing the writer takes @pc for the
+// program's: it is kept as a frame.
 bool tm_library_wrappers_contain(uintptr_t pc)
 {
-	unsigned count = __atomic_load_n(&loaded_count, __ATOMIC_ACQUIRE);
-
-	for (unsigned i = 0; i < count; i++) {
-		const struct loaded_slot *slot = &loaded[i];
-		uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-		uintptr_t start =
-			__atomic_load_n(&slot->start, __ATOMIC_RELAXED);
-		uintptr_t end = __atomic_load_n(&slot->end, __ATOMIC_RELAXED);
-		if (pc < start || pc >= end)
+	for (int attempt = 0; attempt < 4; attempt++) {
+		const struct loaded_copy *copy =
+			&copies[__atomic_load_n(&current, __ATOMIC_ACQUIRE)];
+		uint32_t seq = __atomic_load_n(&copy->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
 			continue;
-		uintptr_t bias = __atomic_load_n(&slot->bias, __ATOMIC_RELAXED);
+		const struct loaded_library *lib = library_at(copy, pc);
 		const struct file_functions *f =
-			__atomic_load_n(&slot->functions, __ATOMIC_ACQUIRE);
-		bool found = f && in_offsets(f, pc - bias);
+			lib ? __atomic_load_n(&lib->functions, __ATOMIC_ACQUIRE)
+			    : NULL;
+		bool found =
+			f &&
+			in_offsets(f, pc - __atomic_load_n(&lib->bias,
+							   __ATOMIC_RELAXED));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!(seq & 1) &&
-		    __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == seq)
+		if (__atomic_load_n(&copy->seq, __ATOMIC_RELAXED) == seq)
 			return found;
 	}
 	return false;

@@ -1425,6 +1425,81 @@ static void test_library_standard_functions(void **state)
 	assert_int_equal(tm_library_wrappers_memory(), read);
 }
 
+// Threads search while libraries come and go.  One library (libstdc++'s
+// file, noted again 1 TiB higher, where nothing runs: the search only
+// compares addresses) stays listed throughout; another is noted and
+// forgotten over and over.  A search may miss a function while the list
+// changes, but hardly ever in the library that stays, never takes another
+// function for one of the standard library's, and once the list stops
+// changing every answer is exact.
+struct search_args {
+	uintptr_t inside, outside;
+	const bool *stop;
+	unsigned long found, searches;
+	bool wrong;
+};
+
+static void *search_while_listed(void *arg)
+{
+	struct search_args *a = arg;
+
+	while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
+		a->found += tm_library_wrappers_contain(a->inside);
+		a->wrong |= tm_library_wrappers_contain(a->outside);
+		a->searches++;
+	}
+	return NULL;
+}
+
+static void test_library_standard_functions_threads(void **state)
+{
+	struct dl_phdr_info info = { 0 };
+	const uintptr_t shift = (uintptr_t)1 << 40;
+
+	assert_int_equal(dl_iterate_phdr(find_libstdcxx, &info), 1);
+	void *library = dlopen(info.dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	assert_non_null(library);
+	uintptr_t member = (uintptr_t)dlsym(library, "_ZSt9terminatev");
+	uintptr_t outside =
+		(uintptr_t)dlsym(library, "__cxa_allocate_exception");
+	dlclose(library);
+	struct dl_phdr_info stays = info;
+	stays.dlpi_addr += shift;
+	assert_true(tm_library_wrappers_note(&stays));
+
+	bool stop = false;
+	struct search_args args[2];
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++) {
+		args[i] = (struct search_args){ .inside = member + shift,
+						.outside = outside + shift,
+						.stop = &stop };
+		assert_int_equal(pthread_create(&threads[i], NULL,
+						search_while_listed, &args[i]),
+				 0);
+	}
+	for (int i = 0; i < 20000; i++) {
+		assert_true(tm_library_wrappers_note(&info));
+		tm_library_wrappers_forget(info.dlpi_addr);
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(threads[i], NULL);
+		assert_false(args[i].wrong);
+		// Missed only if the writer rewrote the copy searched on
+		// each of four tries: none in a thousand.
+		assert_true(args[i].found >=
+			    args[i].searches - args[i].searches / 1000);
+		print_message("searches %lu, found %lu\n", args[i].searches,
+			      args[i].found);
+	}
+	assert_true(tm_library_wrappers_contain(member + shift));
+	assert_false(tm_library_wrappers_contain(outside + shift));
+	assert_false(tm_library_wrappers_contain(member));
+	tm_library_wrappers_forget(stays.dlpi_addr);
+	assert_false(tm_library_wrappers_contain(member + shift));
+}
+
 // A dlclose() while another thread holds the module map (refreshing it):
 // the closed library is forgotten all the same, by that thread, so that
 // another library loaded at its addresses is recorded and not taken for it.
@@ -1502,6 +1577,7 @@ int main(void)
 			test_stack_cache_checks_frame_pointers, restart, stop),
 		cmocka_unit_test(test_library_operators),
 		cmocka_unit_test(test_library_standard_functions),
+		cmocka_unit_test(test_library_standard_functions_threads),
 		cmocka_unit_test_setup_teardown(test_forget_while_map_held,
 						restart, stop),
 	};
