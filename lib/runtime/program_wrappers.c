@@ -76,9 +76,12 @@ static bool is_reserved_c_name(const char *name)
 // (_ZN, any cv- and ref-qualifiers, then the namespace).  Template
 // instances (std::vector<T>'s growth, std::string's construction) are
 // compiled into the program, not into libstdc++.so; with -static-libstdc++
-// all of it is.
+// all of it is, and so is the C++ ABI's runtime (__cxa_throw, and
+// __cxa_allocate_exception, which allocates the exception thrown).
 static bool is_standard_library_name(const char *name)
 {
+	if (strncmp(name, "__cxa_", 6) == 0)
+		return true;
 	if (name[0] != '_' || name[1] != 'Z')
 		return false;
 	const char *p = name + 2;

@@ -46,6 +46,9 @@ check() {
 	expect_exactly "$tmp/table" 1 '^trace domain=0 size=8192 .* frames=fill_numbers\(\);plugin_allocate;main;'
 	expect_exactly "$tmp/table" 0 'frames=operator new'
 	expect_exactly "$tmp/table" 0 'frames=[^;]*std::'
+	# The exception thrown is allocated by the C++ runtime (libstdc++'s,
+	# or the library's own copy of it) for the function that throws.
+	expect_exactly "$tmp/table" 0 'frames=__cxa_'
 	# And nothing else: the runtime's own look-ups allocate nothing in
 	# the program's name.
 	expect_exactly "$tmp/table" 5 'frames=make_[a-z]*\(\);plugin_allocate;'
