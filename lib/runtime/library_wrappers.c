@@ -182,21 +182,6 @@ void tm_library_wrappers_forget(uintptr_t bias)
 		}
 }
 
-static bool in_offsets(const struct file_functions *f, uintptr_t offset)
-{
-	size_t low = 0, high = f->count;
-
-	// The last range that starts at or below @offset.
-	while (low < high) {
-		size_t mid = low + (high - low) / 2;
-		if (f->offsets[mid].start <= offset)
-			low = mid + 1;
-		else
-			high = mid;
-	}
-	return low > 0 && offset < f->offsets[low - 1].end;
-}
-
 // The library among @copy's whose code holds @pc, or NULL.  The copy may
 // change meanwhile: every field is read once, and the count is bounded.
 static const struct loaded_library *library_at(const struct loaded_copy *copy,
@@ -240,9 +225,10 @@ bool tm_library_wrappers_contain(uintptr_t pc)
 			lib ? __atomic_load_n(&lib->functions, __ATOMIC_ACQUIRE)
 			    : NULL;
 		bool found =
-			f &&
-			in_offsets(f, pc - __atomic_load_n(&lib->bias,
-							   __ATOMIC_RELAXED));
+			f && tm_code_ranges_contain(
+				     f->offsets, f->count,
+				     pc - __atomic_load_n(&lib->bias,
+							  __ATOMIC_RELAXED));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&copy->seq, __ATOMIC_RELAXED) == seq)
 			return found;

@@ -80,9 +80,11 @@ static bool is_reserved_c_name(const char *name)
 // __cxa_allocate_exception, which allocates the exception thrown).
 static bool is_standard_library_name(const char *name)
 {
-	if (strncmp(name, "__cxa_", 6) == 0)
-		return true;
-	if (name[0] != '_' || name[1] != 'Z')
+	if (name[0] != '_')
+		return false;
+	if (name[1] == '_')
+		return strncmp(name + 2, "cxa_", 4) == 0;
+	if (name[1] != 'Z')
 		return false;
 	const char *p = name + 2;
 	if (p[0] == 'S' && p[1] == 't')
@@ -264,19 +266,25 @@ static size_t sort_and_join(struct tm_code_range *a, size_t n)
 	return kept;
 }
 
-bool tm_program_wrappers_contain(uintptr_t pc)
+bool tm_code_ranges_contain(const struct tm_code_range *sorted, size_t count,
+			    uintptr_t pc)
 {
-	size_t low = 0, high = range_count;
+	size_t low = 0, high = count;
 
 	// The last range that starts at or below pc.
 	while (low < high) {
 		size_t mid = low + (high - low) / 2;
-		if (ranges[mid].start <= pc)
+		if (sorted[mid].start <= pc)
 			low = mid + 1;
 		else
 			high = mid;
 	}
-	return low > 0 && pc < ranges[low - 1].end;
+	return low > 0 && pc < sorted[low - 1].end;
+}
+
+bool tm_program_wrappers_contain(uintptr_t pc)
+{
+	return tm_code_ranges_contain(ranges, range_count, pc);
 }
 
 size_t tm_program_wrappers_memory(void)

@@ -141,6 +141,10 @@ size_t tm_program_wrappers_memory(void);
 struct tm_code_range {
 	uintptr_t start, end;
 };
+// Whether @pc lies in one of the @count ranges of @sorted, sorted by start
+// and disjoint.
+bool tm_code_ranges_contain(const struct tm_code_range *sorted, size_t count,
+			    uintptr_t pc);
 size_t tm_library_operators(const struct dl_phdr_info *info,
 			    struct tm_code_range *out, size_t max);
 // Which file was read: the same file loaded again has the same identity.

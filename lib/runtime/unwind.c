@@ -171,6 +171,7 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 	if (!info->dlpi_name || !info->dlpi_name[0] ||
 	    !note_once(info->dlpi_addr))
 		return false;
+	// Both are read (|, not ||).
 	if (!is_wrapper_library(info->dlpi_name))
 		return read_library_operators(info) |
 		       tm_library_wrappers_note(info);
