@@ -98,9 +98,18 @@ tests_unit_test_module_index_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_module_index_LDFLAGS = $(ASAN_FLAGS)
 tests_unit_test_module_index_LDADD = $(CMOCKA_LIBS)
 
+# tm-core's JSON writer.
+check_PROGRAMS += tests/unit/test_json
+tests_unit_test_json_SOURCES = tests/unit/test_json.c tests/unit/tm_test.h \
+	analyzer/json.h analyzer/json.c
+tests_unit_test_json_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(srcdir)/analyzer
+tests_unit_test_json_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_json_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_json_LDADD = $(CMOCKA_LIBS)
+
 TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot \
 	tests/unit/test_symbolize tests/unit/test_session tests/unit/test_decompress \
-	tests/unit/test_module_index
+	tests/unit/test_module_index tests/unit/test_json
 
 # --- end to end ------------------------------------------------------------
 # Programs run under LD_PRELOAD; they link nothing of ours unless they call

@@ -247,3 +247,40 @@ grep -q 'sleeper\.c:[0-9]*: size=7595 KiB, count=1000' "$tmp/out" ||
 expect_status 1 'its build-id matches no module in the table' \
 	"$core" analyze "$moved" --exe "$programs/frames"
 expect_status 1 'cannot open it' "$core" analyze "$moved" --exe "$tmp/none"
+
+# A program whose source lies in a folder named in Latin-1 ("café" with
+# byte 0xe9): the text keeps the name's bytes, the JSON stays UTF-8 (a
+# strict parser reads it) with U+FFFD for the byte.
+latin1=$tmp/caf$(printf '\351')
+mkdir "$latin1"
+cat >"$latin1/leak.c" <<'END'
+#include <stdlib.h>
+void *kept[10];
+int main(void)
+{
+	for (int i = 0; i < 10; i++)
+		kept[i] = malloc(1000);
+	return 0;
+}
+END
+gcc -g -O0 -o "$latin1/app" "$latin1/leak.c" || fail "gcc failed"
+TRACEMALLOC=4 TRACEMALLOC_FILE=$tmp/latin1.trace LD_PRELOAD="$runtime" \
+	"$latin1/app" >/dev/null || fail "the program failed"
+expect_status 0 '' "$core" analyze "$tmp/latin1.trace" --top 1
+grep -q "^$latin1/leak\.c:[0-9]*: size=10000 B, count=10," "$tmp/out" ||
+	fail "analyze did not keep the file name's bytes: $(cat "$tmp/out")"
+for command in "analyze --key traceback" dump; do
+	# shellcheck disable=SC2086
+	expect_status 0 '' "$core" $command "$tmp/latin1.trace" --json
+	"$PYTHON" -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+frames = [f for s in d.get("statistics", d.get("traces", []))
+          for f in s["traceback"]]
+names = {f.get(k) for f in frames for k in ("filename", "module")}
+want = sys.argv[2].encode("utf-8", "surrogateescape").decode("utf-8",
+                                                            "replace")
+assert want + "/leak.c" in names, names
+assert want + "/app" in names, names
+' "$tmp/out" "$latin1" || fail "$command --json: $(head -c 2000 "$tmp/out")"
+done
