@@ -355,5 +355,5 @@ E2E_TESTS = \
 	tests/e2e/run-lldb.sh
 TESTS += $(E2E_TESTS) tests/style/run-format.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS) tests/style/run-format.sh \
-	tests/snapshot/crosscheck.py tests/fuzz/fuzz_session.c \
+	tests/snapshot/crosscheck.py tests/fuzz/fuzz_session.c tests/fuzz/small_core.py \
 	.clang-format .editorconfig
