@@ -3,9 +3,9 @@
 # fuzz_session.c (a file opened as tm-core opens it, every report printed
 # from it), each built with clang's -fsanitize=fuzzer (plus ASan and UBSan)
 # over the reader's sources, then a short coverage-guided run from a real
-# trace file (and, for the session, its compressed copies and a core).  Any crash,
-# leak, hang or sanitizer report fails.  Skipped where clang or its fuzzer
-# runtime is missing (scripts/setup installs both).
+# trace file (and, for the session, its compressed copies and a core).
+# Any crash, leak, hang or sanitizer report fails.  Skipped where clang or
+# its fuzzer runtime is missing (scripts/setup installs both).
 . "$top_srcdir/tests/e2e/lib.sh"
 
 command -v clang >/dev/null || skip "no clang"
@@ -62,8 +62,9 @@ cp "$tmp/fuzz_decode.seeds/trace" "$tmp/fuzz_session.seeds/trace"
 	fail "cannot compress the seeds (scripts/setup installs the tools)"
 # And a core: a small one around the same table (a real core is
 # megabytes, too slow to mutate).
-"${PYTHON:-python3}" "$s/tests/fuzz/small_core.py" "$tmp/fuzz_session.seeds/trace" \
-	"$tmp/fuzz_session.seeds/core" || fail "cannot make the core seed"
+seeds=$tmp/fuzz_session.seeds
+"${PYTHON:-python3}" "$s/tests/fuzz/small_core.py" "$seeds/trace" \
+	"$seeds/core" || fail "cannot make the core seed"
 
 fuzz fuzz_decode
 fuzz fuzz_session

@@ -2,9 +2,9 @@
 // the bytes are written to a file and opened as tm-core opens a SOURCE
 // (told apart by content: ELF core, compressed file, trace file), then
 // every report is printed from it (status, warnings, top by each key,
-// cumulative or not, a diff against itself, the traceback of a few
-// addresses) and the table is saved and opened again.  Asserts only that
-// every run ends cleanly, under ASan and UBSan.
+// cumulative or not, filtered, a diff against itself, the traceback of a
+// few addresses) and the table is saved and opened again.  Asserts only
+// that every run ends cleanly, under ASan and UBSan.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +31,14 @@ static void report_all(const struct tm_session *s)
 			tm_error_destroy(tm_report_diff(
 				sink, s, s, NULL, 0, keys[k], cumulative, 0));
 		}
+	// Filtered, as --include, --exclude and --domain do.
+	static const struct tm_filter filters[] = {
+		{ true, "*.c", -1, true, -1 },
+		{ false, "*/libc*", 0, false, -1 },
+		{ false, NULL, -1, false, 1 },
+	};
+	tm_error_destroy(
+		tm_report_top(sink, s, filters, 3, TM_KEY_LINENO, false, 0));
 	// Where a traced block starts, inside it, and nowhere.
 	size_t n = 0;
 	const struct tm_trace *t = tm_table_traces(tm_session_table(s), &n);
