@@ -168,10 +168,6 @@ static void clear_traces(void)
 
 // --- fork -------------------------------------------------------------------
 
-// A shared page through which a child tells its parent that it has copied a
-// file-backed table; until then the parent must not change it.
-static uint32_t *fork_handoff;
-
 // The locks fork holds, in lock order, and whether it took each one.  A
 // signal handler that forks may have interrupted its thread inside the
 // runtime, holding some of them: those the interrupted code releases
@@ -184,6 +180,14 @@ static uint32_t *fork_locks[FORK_LEVELS][FORK_LOCKS];
 static bool fork_took[FORK_LEVELS][FORK_LOCKS];
 static unsigned fork_lock_count[FORK_LEVELS];
 static unsigned fork_level;
+
+// A shared page through which a child tells its parent that it has copied a
+// file-backed table; until then the parent must not change it.  One word
+// for each level, so that a fork in a handler does not answer for the fork
+// it interrupted.  Each child maps a page of its own at once: the parent's
+// is shared with all its children, and a child's forks would clear the word
+// another child had set, or one the parent is about to read.
+static uint32_t *fork_handoff;
 
 static void fork_lock(unsigned level, uint32_t *lock)
 {
@@ -214,7 +218,7 @@ static void before_fork(void)
 	}
 	fork_lock(level, tm_stack_cache_fork_lock());
 	if (fork_handoff)
-		__atomic_store_n(fork_handoff, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&fork_handoff[level], 0, __ATOMIC_RELEASE);
 }
 
 static void unlock_after_fork(void)
@@ -229,16 +233,27 @@ static void unlock_after_fork(void)
 	fork_lock_count[level] = 0;
 }
 
+static uint32_t *map_handoff_page(void)
+{
+	_Static_assert(FORK_LEVELS * sizeof(uint32_t) <= TM_LAYOUT_PAGE_SIZE,
+		       "a word for each level");
+	void *page = mmap(NULL, TM_LAYOUT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return page == MAP_FAILED ? NULL : page;
+}
+
 static void after_fork_parent(void)
 {
-	if (tm_rt.region.base && tm_rt.region.file_backed && fork_handoff) {
+	unsigned level = fork_level - 1;
+
+	if (level < FORK_LEVELS && tm_rt.region.base &&
+	    tm_rt.region.file_backed && fork_handoff) {
 		// Wait (at most 5 s) for the child to take its copy.
+		uint32_t *done = &fork_handoff[level];
 		struct timespec step = { 0, 50 * 1000 * 1000 };
-		for (int i = 0; i < 100 && !__atomic_load_n(fork_handoff,
-							    __ATOMIC_ACQUIRE);
-		     i++)
-			syscall(SYS_futex, fork_handoff, FUTEX_WAIT, 0, &step,
-				NULL, 0);
+		for (int i = 0;
+		     i < 100 && !__atomic_load_n(done, __ATOMIC_ACQUIRE); i++)
+			syscall(SYS_futex, done, FUTEX_WAIT, 0, &step, NULL, 0);
 	}
 	unlock_after_fork();
 	tm_unwind_after_fork(false);
@@ -246,6 +261,8 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	unsigned level = fork_level - 1;
+
 	if (tm_rt.region.base) {
 		if (tm_rt.region.file_backed) {
 			if (tm_region_detach_file(&tm_rt.region) < 0) {
@@ -255,14 +272,22 @@ static void after_fork_child(void)
 				__atomic_store_n(&tm_rt.tracing, 0,
 						 __ATOMIC_RELAXED);
 			}
-			if (fork_handoff) {
-				__atomic_store_n(fork_handoff, 1,
-						 __ATOMIC_RELEASE);
-				syscall(SYS_futex, fork_handoff, FUTEX_WAKE, 1,
-					NULL, NULL, 0);
+			if (level < FORK_LEVELS && fork_handoff) {
+				uint32_t *done = &fork_handoff[level];
+				__atomic_store_n(done, 1, __ATOMIC_RELEASE);
+				syscall(SYS_futex, done, FUTEX_WAKE, 1, NULL,
+					NULL, 0);
 			}
 		}
 		tm_rt.header->pid = (uint32_t)getpid();
+	}
+	if (fork_handoff) {
+		uint32_t *inherited = fork_handoff;
+		fork_handoff = map_handoff_page();
+		// A fork this one interrupted (from a handler) may be waiting
+		// on the inherited page; otherwise nothing refers to it.
+		if (level == 0)
+			munmap(inherited, TM_LAYOUT_PAGE_SIZE);
 	}
 	unlock_after_fork();
 	tm_unwind_after_fork(true);
@@ -275,9 +300,7 @@ static void install_fork_handlers(void)
 	if (installed)
 		return;
 	installed = 1;
-	void *page = mmap(NULL, TM_LAYOUT_PAGE_SIZE, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	fork_handoff = page == MAP_FAILED ? NULL : page;
+	fork_handoff = map_handoff_page();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 

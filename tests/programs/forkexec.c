@@ -1,13 +1,15 @@
 // forkexec.c: a parent that forks while another thread allocates, and a
 // child that allocates and then execs another program.  Each process must
 // keep a table of its own: checked here in process, and from the trace
-// files by run-forkexec.sh.
+// files by run-forkexec.sh.  Then children and a sibling that fork in
+// turn, which must not hold up the parent's fork().
 //   forkexec LEAF   (LEAF is the program the child execs)
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tm/tracemalloc.h"
@@ -46,6 +48,57 @@ static int traced(void *p)
 	return tm_get_object_traceback(p, &b, NULL, 0) == 0;
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void fork_and_reap(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+// Children that fork at once, beside a sibling that forks without pause.
+// With a file-backed table fork() waits until the child has its own copy
+// of the table (at most 5 s, should the child never say so); no child's
+// or grandchild's fork may make the parent wait for that time.  Returns
+// the longest fork() in seconds.
+static double forks_of_forks(void)
+{
+	pid_t sibling = fork();
+
+	if (sibling == 0) {
+		for (int i = 0; i < 300; i++)
+			fork_and_reap();
+		_exit(0);
+	}
+	double longest = 0;
+	for (int i = 0; i < 30; i++) {
+		double start = now();
+		pid_t pid = fork();
+		double took = now() - start;
+		if (pid == 0) {
+			fork_and_reap();
+			_exit(0);
+		}
+		if (took > longest)
+			longest = took;
+		waitpid(pid, NULL, 0);
+		if (longest > 2.5)
+			break;
+	}
+	waitpid(sibling, NULL, 0);
+	return longest;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t t;
@@ -74,6 +127,13 @@ int main(int argc, char **argv)
 	}
 	stop = 1;
 	pthread_join(t, NULL);
+
+	if (forks_of_forks() > 2.5) {
+		fprintf(stderr, "forkexec: a fork() took over 2.5 s: the "
+				"parent waited for a "
+				"child that had already copied the table\n");
+		return 1;
+	}
 
 	pid_t pid = fork();
 	if (pid == 0) {
