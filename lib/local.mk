@@ -54,6 +54,7 @@ READER_ONLY_SOURCES += \
 	lib/symbolize/symbolizer.h lib/symbolize/symbolizer.c \
 	lib/symbolize/symbolize_dwfl.c lib/symbolize/symbolize_callback.c \
 	lib/symbolize/unit_index.h lib/symbolize/unit_index.c \
+	lib/symbolize/symbol_index.h lib/symbolize/symbol_index.c \
 	lib/symbolize/module_file.h lib/symbolize/module_file.c \
 	lib/symbolize/module_index.h lib/symbolize/module_index.c \
 	lib/snapshot/snapshot_internal.h lib/snapshot/snapshot.c \

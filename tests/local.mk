@@ -107,9 +107,20 @@ tests_unit_test_json_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
 tests_unit_test_json_LDFLAGS = $(ASAN_FLAGS)
 tests_unit_test_json_LDADD = $(CMOCKA_LIBS)
 
+# The symbol index, against libdwfl's own search.
+check_PROGRAMS += tests/unit/test_symbol_index
+tests_unit_test_symbol_index_SOURCES = tests/unit/test_symbol_index.c \
+	tests/unit/symbols.S tests/unit/tm_test.h \
+	lib/symbolize/symbol_index.h lib/symbolize/symbol_index.c
+tests_unit_test_symbol_index_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_symbol_index_CFLAGS = $(AM_CFLAGS) $(ASAN_FLAGS)
+tests_unit_test_symbol_index_LDFLAGS = $(ASAN_FLAGS)
+tests_unit_test_symbol_index_LDADD = $(CMOCKA_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS)
+
 TESTS += tests/unit/test_decode tests/unit/test_runtime tests/unit/test_snapshot \
 	tests/unit/test_symbolize tests/unit/test_session tests/unit/test_decompress \
-	tests/unit/test_module_index tests/unit/test_json
+	tests/unit/test_module_index tests/unit/test_json \
+	tests/unit/test_symbol_index
 
 # --- end to end ------------------------------------------------------------
 # Programs run under LD_PRELOAD; they link nothing of ours unless they call

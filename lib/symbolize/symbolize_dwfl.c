@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "module_file.h"
+#include "symbol_index.h"
 #include "unit_index.h"
 
 #include <dwarf.h>
@@ -29,12 +30,36 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static int free_unit_index(Dwfl_Module *mod, void **userdata, const char *name,
-			   Dwarf_Addr start, void *arg)
+// What is kept for each module, in its libdwfl user data: indexes, each
+// built on first need.
+struct module_indexes {
+	struct tm_unit_index *units;
+	struct tm_symbol_index *symbols;
+};
+
+static int free_indexes(Dwfl_Module *mod, void **userdata, const char *name,
+			Dwarf_Addr start, void *arg)
 {
-	tm_unit_index_free(*userdata);
+	struct module_indexes *m = *userdata;
+
+	if (m) {
+		tm_unit_index_free(m->units);
+		tm_symbol_index_free(m->symbols);
+		free(m);
+	}
 	*userdata = NULL;
 	return DWARF_CB_OK;
+}
+
+// @mod's indexes, NULL if out of memory.
+static struct module_indexes *indexes_of(Dwfl_Module *mod)
+{
+	void **userdata;
+
+	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!*userdata)
+		*userdata = calloc(1, sizeof(struct module_indexes));
+	return *userdata;
 }
 
 static void release(void *impl)
@@ -42,7 +67,7 @@ static void release(void *impl)
 	struct dwfl_symbolizer *d = impl;
 
 	if (d->dwfl) {
-		dwfl_getmodules(d->dwfl, free_unit_index, NULL, 0);
+		dwfl_getmodules(d->dwfl, free_indexes, NULL, 0);
 		dwfl_end(d->dwfl);
 	}
 	free(d->mismatched);
@@ -214,14 +239,25 @@ static bool find_innermost(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *ret,
 static Dwarf_Die *unit_at(Dwfl_Module *mod, Dwarf_Addr at, Dwarf_Addr *bias)
 {
 	Dwarf_Die *unit = dwfl_module_addrdie(mod, at, bias);
-	void **index;
+	struct module_indexes *m;
 
-	if (unit)
+	if (unit || !(m = indexes_of(mod)))
 		return unit;
-	dwfl_module_info(mod, &index, NULL, NULL, NULL, NULL, NULL, NULL);
-	if (!*index)
-		*index = tm_unit_index_build(mod);
-	return *index ? tm_unit_index_find(*index, at, bias) : NULL;
+	if (!m->units)
+		m->units = tm_unit_index_build(mod);
+	return m->units ? tm_unit_index_find(m->units, at, bias) : NULL;
+}
+
+// The name of the symbol at @at, through the module's symbol index (out of
+// memory, through libdwfl's own search).
+static const char *symbol_at(Dwfl_Module *mod, Dwarf_Addr at)
+{
+	struct module_indexes *m = indexes_of(mod);
+
+	if (m && !m->symbols)
+		m->symbols = tm_symbol_index_build(mod);
+	return m && m->symbols ? tm_symbol_index_find(m->symbols, at)
+			       : dwfl_module_addrname(mod, at);
 }
 
 // The file and line of @address in @unit (for split DWARF, the skeleton,
@@ -278,7 +314,7 @@ static void resolve(struct tm_symbolizer *sym, uint64_t pc,
 		module = tm_symbolizer_module_at(sym, at);
 	Dwarf_Die *cu = NULL;
 	if (mod) {
-		symbol = dwfl_module_addrname(mod, at);
+		symbol = symbol_at(mod, at);
 		cu = unit_at(mod, at, &bias);
 		if (cu)
 			unit_line(cu, at - bias, &file, &line, &comp_dir);
