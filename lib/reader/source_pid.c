@@ -81,10 +81,19 @@ static struct tm_error *add_maps(struct tm_source *src, pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	_cleanup_fclose_ FILE *maps = fopen(path, "re");
-	if (!maps)
+	if (!maps && errno == ENOENT)
+		return tm_error_create(TM_ERR_IO,
+				       "no process %d here (it has exited, or "
+				       "runs in another PID namespace)",
+				       pid);
+	if (!maps && (errno == EACCES || errno == EPERM))
 		return tm_error_errno(TM_ERR_IO, errno, path,
-				      "cannot open (is process %d running?)",
+				      "cannot read process %d's memory "
+				      "(tm-core must run as its user or as "
+				      "root, and in its container)",
 				      pid);
+	if (!maps)
+		return tm_error_errno(TM_ERR_IO, errno, path, "cannot open");
 	while (fgets(line, sizeof(line), maps)) {
 		uint64_t start, end;
 		char perms[8];

@@ -76,16 +76,15 @@ static char process_state(int pid)
 }
 
 // Stop @pid for a consistent read; true if we stopped it (and must
-// resume it).  A process that is already stopped stays as it is.
-static bool stop_process(int pid)
+// resume it), else the reason in *@err (0 if it was stopped already: it
+// stays as it is).
+static bool stop_process(int pid, int *err)
 {
+	*err = 0;
 	if (process_state(pid) == 't' || process_state(pid) == 'T')
 		return false;
 	if (kill(pid, SIGSTOP) < 0) {
-		fprintf(stderr,
-			"tm: warning: cannot stop process %d (%s); reading "
-			"it while it runs\n",
-			pid, strerror(errno));
+		*err = errno;
 		return false;
 	}
 	// Wait (at most 2 s) until every thread has stopped.
@@ -400,8 +399,16 @@ struct tm_error *tm_session_open_pid(int pid,
 		return err;
 	// Stopped only while the table is found and read, so that no thread
 	// changes it half-way through.
-	bool stopped = stop_process(pid);
+	int stop_err;
+	bool stopped = stop_process(pid, &stop_err);
 	err = tm_source_pid_create(pid, &s->src);
+	// Said only of a process that can be read: one that cannot gets
+	// the error, not a warning before it.
+	if (!err && stop_err)
+		fprintf(stderr,
+			"tm: warning: cannot stop process %d (%s); reading "
+			"it while it runs\n",
+			pid, strerror(stop_err));
 	if (!err)
 		err = locate(s, NULL, NULL, pid);
 	if (!err)

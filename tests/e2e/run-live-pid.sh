@@ -41,3 +41,32 @@ sleep 0.2
 state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$churn/status)
 [ "$state" = T ] || fail "a stopped process was resumed (state $state)"
 kill -9 $churn
+
+# A process that is gone, or that tm-core may not read: one line that
+# says which, exit status 2, and no warning about stopping it first.
+/bin/true &
+gone=$!
+wait $gone
+if "$core" status --pid $gone >"$tmp/out" 2>"$tmp/err"; then
+	fail "status of an exited process succeeded"
+else
+	[ $? -eq 2 ] || fail "exited process: status $?, not 2"
+fi
+grep -qx "tm-core: no process $gone here (it has exited, or runs in another PID namespace)" \
+	"$tmp/err" || fail "exited process: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one line: $(cat "$tmp/err")"
+# Another user's process (as root, tm-core runs as nobody here).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	sleep 30 &
+	other=$!
+	if setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$core" status --pid $other >"$tmp/out" 2>"$tmp/err"; then
+		fail "status of another user's process succeeded"
+	else
+		[ $? -eq 2 ] || fail "another user's process: status $?, not 2"
+	fi
+	kill $other
+	grep -q "cannot read process $other's memory (tm-core must run as its user or as root" \
+		"$tmp/err" || fail "another user's process: $(cat "$tmp/err")"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one line: $(cat "$tmp/err")"
+fi
