@@ -117,7 +117,11 @@ static bool read_set(Dwfl_Module *mod, int from, int to, struct symbol_set *set)
 	qsort(set->symbols, set->count, sizeof(*set->symbols), by_start);
 	GElf_Addr reach = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		GElf_Addr end = set->symbols[i].start + set->symbols[i].size;
+		const struct symbol *sym = &set->symbols[i];
+		// A damaged table's size may run past the address space.
+		GElf_Addr end = sym->size > UINT64_MAX - sym->start
+					? UINT64_MAX
+					: sym->start + sym->size;
 		if (end > reach)
 			reach = end;
 		set->reach[i] = reach;
