@@ -43,6 +43,7 @@ tminclude_HEADERS = lib/include/tm/tracemalloc.h lib/include/tm/reader.h \
 READER_ONLY_SOURCES = \
 	lib/util/error.c lib/util/cleanup.h \
 	lib/util/error.h lib/util/hashmap.h lib/util/hashmap.c \
+	lib/util/sorted.h \
 	lib/reader/source.h lib/reader/source.c lib/reader/source_buffer.c \
 	lib/reader/source_file.c lib/reader/source_pid.c \
 	lib/reader/source_core.c \

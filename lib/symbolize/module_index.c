@@ -5,6 +5,9 @@
 // names the stretch up to the next point.
 #include "module_index.h"
 
+#include "sorted.h"
+
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,16 +226,11 @@ void tm_module_index_deinit(struct tm_module_index *ix)
 
 size_t tm_module_index_find(const struct tm_module_index *ix, uint64_t address)
 {
-	size_t lo = 0, hi = ix->span_count;
-
 	// The first span that ends above @address.
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ix->spans[mid].end <= address)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = tm_sorted_count_at_or_below(
+		ix->spans, ix->span_count, sizeof(*ix->spans),
+		offsetof(struct tm_module_span, end), address);
+
 	if (lo < ix->span_count && ix->spans[lo].start <= address)
 		return ix->spans[lo].record;
 	return TM_NO_MODULE;

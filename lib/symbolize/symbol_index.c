@@ -21,8 +21,11 @@
 // symbol seen until then.
 #include "symbol_index.h"
 
+#include "sorted.h"
+
 #include <gelf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -231,16 +234,9 @@ struct tm_symbol_index *tm_symbol_index_build(Dwfl_Module *mod)
 // How many symbols of @set start at or below @at.
 static size_t starting_at_or_below(const struct symbol_set *set, GElf_Addr at)
 {
-	size_t low = 0, high = set->count;
-
-	while (low < high) {
-		size_t mid = low + (high - low) / 2;
-		if (set->symbols[mid].start <= at)
-			low = mid + 1;
-		else
-			high = mid;
-	}
-	return low;
+	return tm_sorted_count_at_or_below(set->symbols, set->count,
+					   sizeof(*set->symbols),
+					   offsetof(struct symbol, start), at);
 }
 
 static bool covers(const struct symbol *s, GElf_Addr at)

@@ -1,8 +1,11 @@
 // unit_index.c: a module's compile units by address (unit_index.h).
 #include "unit_index.h"
 
+#include "sorted.h"
+
 #include <elfutils/libdw.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 struct unit_range {
@@ -72,16 +75,11 @@ Dwarf_Die *tm_unit_index_find(const struct tm_unit_index *index, Dwarf_Addr at,
 			      Dwarf_Addr *bias)
 {
 	Dwarf_Addr address = at - index->bias;
-	size_t low = 0, high = index->count;
-
 	// The last range that starts at or before the address.
-	while (low < high) {
-		size_t mid = low + (high - low) / 2;
-		if (index->ranges[mid].start <= address)
-			low = mid + 1;
-		else
-			high = mid;
-	}
+	size_t low = tm_sorted_count_at_or_below(
+		index->ranges, index->count, sizeof(*index->ranges),
+		offsetof(struct unit_range, start), address);
+
 	if (low == 0 || address >= index->ranges[low - 1].end)
 		return NULL;
 	*bias = index->bias;
