@@ -93,20 +93,17 @@ static bool same_file(const struct tm_file_identity *a,
 	       a->mtime_nsec == b->mtime_nsec;
 }
 
-// The functions of @info's file, read once.
+// The functions of @info's @file, read once.
 static const struct file_functions *
-functions_of(const struct dl_phdr_info *info)
+functions_of(const struct dl_phdr_info *info, const struct tm_elf_file *file)
 {
-	struct tm_file_identity identity;
-
-	if (tm_file_identity_of(info->dlpi_name, &identity))
-		for (unsigned i = 0; i < file_count; i++)
-			if (same_file(&files[i].identity, &identity))
-				return &files[i];
+	for (unsigned i = 0; i < file_count; i++)
+		if (same_file(&files[i].identity, &file->identity))
+			return &files[i];
 	if (file_count == MAX_FILES)
 		return NULL;
 	struct tm_library_functions found;
-	if (!tm_library_standard_functions(info, allocate, &found))
+	if (!tm_library_standard_functions(file, info, allocate, &found))
 		return NULL;
 	struct file_functions *f = &files[file_count++];
 	*f = (struct file_functions){ found.identity, found.offsets,
@@ -153,16 +150,15 @@ static void publish(bool gone, uintptr_t gone_bias,
 	__atomic_store_n(&current, current ^ 1, __ATOMIC_RELEASE);
 }
 
-bool tm_library_wrappers_note(const struct dl_phdr_info *info)
+bool tm_library_wrappers_note(const struct dl_phdr_info *info,
+			      const struct tm_elf_file *file)
 {
 	struct loaded_library lib = { .bias = info->dlpi_addr };
 
-	// The vdso has no file.
-	if (!strchr(info->dlpi_name, '/') ||
-	    !tm_object_span(info, PF_X, &lib.start, &lib.end) ||
+	if (!tm_object_span(info, PF_X, &lib.start, &lib.end) ||
 	    copies[current].count == MAX_LOADED)
 		return false;
-	lib.functions = functions_of(info);
+	lib.functions = functions_of(info, file);
 	if (!lib.functions || !lib.functions->count)
 		return false;
 	// Loaded again where it was without having been forgotten: the

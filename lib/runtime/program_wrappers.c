@@ -124,14 +124,8 @@ static bool is_wrapper_name(const char *name, unsigned kinds)
 
 // --- the program's file ----------------------------------------------------
 
-struct elf_image {
-	const uint8_t *bytes;
-	size_t size;
-	struct tm_file_identity identity;
-};
-
 // @length bytes at @offset of the file, or NULL if they are not all in it.
-static const void *image_at(const struct elf_image *image, uint64_t offset,
+static const void *image_at(const struct tm_elf_file *image, uint64_t offset,
 			    uint64_t length)
 {
 	if (offset > image->size || length > image->size - offset)
@@ -148,7 +142,7 @@ struct symbol_table {
 
 // The file's symbol table of @type (SHT_SYMTAB, SHT_DYNSYM); false if it
 // has none, or none that can be read.
-static bool find_table(const struct elf_image *image, uint32_t type,
+static bool find_table(const struct tm_elf_file *image, uint32_t type,
 		       struct symbol_table *table)
 {
 	const ElfW(Ehdr) *eh = image_at(image, 0, sizeof(*eh));
@@ -179,7 +173,7 @@ static bool find_table(const struct elf_image *image, uint32_t type,
 }
 
 // The file's symbol table, the static one if it has one; false if none.
-static bool find_symbols(const struct elf_image *image,
+static bool find_symbols(const struct tm_elf_file *image,
 			 struct symbol_table *table)
 {
 	return find_table(image, SHT_SYMTAB, table) ||
@@ -305,19 +299,8 @@ static struct tm_file_identity identity_of(const struct stat *st)
 	};
 }
 
-bool tm_file_identity_of(const char *path, struct tm_file_identity *identity)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return false;
-	*identity = identity_of(&st);
-	return true;
-}
-
-// The ELF file at @path, mapped; false if it cannot be.  Non-blocking: a
-// FIFO put at a name must not stop the program.
-static bool map_file(const char *path, struct elf_image *image)
+// Non-blocking: a FIFO put at a name must not stop the program.
+bool tm_elf_file_map(const char *path, struct tm_elf_file *image)
 {
 	int cancel_state = tm_cancel_off();
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -333,37 +316,38 @@ static bool map_file(const char *path, struct elf_image *image)
 	tm_close(fd);
 	if (bytes == MAP_FAILED)
 		return false;
-	*image = (struct elf_image){ bytes, (size_t)st.st_size,
-				     identity_of(&st) };
+	*image = (struct tm_elf_file){ bytes, (size_t)st.st_size,
+				       identity_of(&st) };
 	if (memcmp(bytes, ELFMAG, SELFMAG) == 0)
 		return true;
 	munmap(bytes, (size_t)st.st_size);
 	return false;
 }
 
-static void unmap_file(const struct elf_image *image)
+void tm_elf_file_unmap(const struct tm_elf_file *image)
 {
 	munmap((void *)image->bytes, image->size);
 }
 
 // The program's file, mapped; false if it cannot be, or is not the
 // program that runs.
-static bool map_program(uintptr_t bias, struct elf_image *image)
+static bool map_program(uintptr_t bias, struct tm_elf_file *image)
 {
 	char path[TM_LAYOUT_MAX_PATH];
 
-	if (!map_file(tm_main_program_path(bias, path, sizeof(path)), image))
+	if (!tm_elf_file_map(tm_main_program_path(bias, path, sizeof(path)),
+			     image))
 		return false;
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)image->bytes;
 	if (eh->e_entry + bias == getauxval(AT_ENTRY))
 		return true;
-	unmap_file(image);
+	tm_elf_file_unmap(image);
 	return false;
 }
 
 void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 {
-	struct elf_image image;
+	struct tm_elf_file image;
 	struct symbol_table table;
 
 	if (ranges || !map_program(bias, &image))
@@ -384,7 +368,7 @@ void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 				       ~(size_t)(TM_LAYOUT_PAGE_SIZE - 1);
 		}
 	}
-	unmap_file(&image);
+	tm_elf_file_unmap(&image);
 }
 
 // --- a shared library's own operator new -----------------------------------
@@ -392,7 +376,7 @@ void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in)
 // Whether the file in @image is the object @info describes: its program
 // headers are the ones loaded (not a newer file installed at the name
 // since the library was loaded).
-static bool is_loaded_file(const struct elf_image *image,
+static bool is_loaded_file(const struct tm_elf_file *image,
 			   const struct dl_phdr_info *info)
 {
 	const ElfW(Ehdr) *eh = image_at(image, 0, sizeof(*eh));
@@ -425,14 +409,14 @@ static bool imports_operator_new(const struct symbol_table *table)
 // (C code, or libstdc++ linked in with its symbols hidden) has its static
 // symbol table read, if it was not stripped: an unstripped C++ library's
 // is many times larger.
-static size_t operators_in_file(const struct elf_image *image,
-				const struct dl_phdr_info *info,
-				struct tm_code_range *out, size_t max)
+size_t tm_library_operators(const struct tm_elf_file *image,
+			    const struct dl_phdr_info *info,
+			    struct tm_code_range *out, size_t max)
 {
 	struct symbol_table table;
 	size_t n = 0;
 
-	if (!is_loaded_file(image, info))
+	if (!max || !is_loaded_file(image, info))
 		return 0;
 	if (find_table(image, SHT_DYNSYM, &table)) {
 		if (imports_operator_new(&table))
@@ -444,36 +428,21 @@ static size_t operators_in_file(const struct elf_image *image,
 	return sort_and_join(out, n < max ? n : max);
 }
 
-size_t tm_library_operators(const struct dl_phdr_info *info,
-			    struct tm_code_range *out, size_t max)
-{
-	struct elf_image image;
-
-	if (!max || !map_file(info->dlpi_name, &image))
-		return 0;
-	size_t n = operators_in_file(&image, info, out, max);
-	unmap_file(&image);
-	return n;
-}
-
 // --- the C++ standard library's code in a shared library ------------------
 
-bool tm_library_standard_functions(const struct dl_phdr_info *info,
+bool tm_library_standard_functions(const struct tm_elf_file *image,
+				   const struct dl_phdr_info *info,
 				   void *(*allocate)(size_t bytes),
 				   struct tm_library_functions *found)
 {
-	struct elf_image image;
 	struct symbol_table table;
+	bool read = is_loaded_file(image, info);
 
-	*found = (struct tm_library_functions){ 0 };
-	if (!map_file(info->dlpi_name, &image))
-		return false;
-	bool read = is_loaded_file(&image, info);
-	found->identity = image.identity;
+	*found = (struct tm_library_functions){ .identity = image->identity };
 	// The static symbol table first: instances a library hides (built
 	// with -fvisibility=hidden, or libstdc++ linked in with its symbols
 	// hidden) are only there.
-	if (read && find_symbols(&image, &table)) {
+	if (read && find_symbols(image, &table)) {
 		size_t n = visit_wrappers(&table, STANDARD_LIBRARY, 0, NULL, 0);
 		struct tm_code_range *offsets =
 			n ? allocate(n * sizeof(*offsets)) : NULL;
@@ -484,6 +453,5 @@ bool tm_library_standard_functions(const struct dl_phdr_info *info,
 		}
 		read = !n || offsets;
 	}
-	unmap_file(&image);
 	return read;
 }

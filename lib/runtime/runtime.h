@@ -134,10 +134,6 @@ void tm_unwind_forget_library(uintptr_t bias, uintptr_t start, uintptr_t end);
 void tm_program_wrappers_init(uintptr_t bias, bool libc_linked_in);
 bool tm_program_wrappers_contain(uintptr_t pc);
 size_t tm_program_wrappers_memory(void);
-// The operator new functions a shared library (@info) defines itself, as
-// one built with -static-libstdc++ does, from its file's symbol table:
-// their ranges, at most @max of them, sorted and joined, into @out; how
-// many.  None if the file is not the one loaded.
 struct tm_code_range {
 	uintptr_t start, end;
 };
@@ -145,26 +141,40 @@ struct tm_code_range {
 // and disjoint.
 bool tm_code_ranges_contain(const struct tm_code_range *sorted, size_t count,
 			    uintptr_t pc);
-size_t tm_library_operators(const struct dl_phdr_info *info,
-			    struct tm_code_range *out, size_t max);
 // Which file was read: the same file loaded again has the same identity.
 struct tm_file_identity {
 	uint64_t device, inode, size;
 	int64_t mtime_sec, mtime_nsec;
 };
-bool tm_file_identity_of(const char *path, struct tm_file_identity *identity);
-// The C++ standard library's functions a shared library (@info) carries
-// (template instances, and all of libstdc++ when it is linked in), from
-// its file's symbol table: as offsets from its load bias, sorted and
-// joined, in memory from @allocate.  False if the file could not be read,
-// is not the one loaded, or @allocate failed; a library without such
-// functions is read, and has none.
+// An ELF file, mapped whole to read its symbol tables; a shared library's
+// is mapped once for both readers below.
+struct tm_elf_file {
+	const uint8_t *bytes;
+	size_t size;
+	struct tm_file_identity identity;
+};
+// False if @path cannot be opened, is not a regular file, or is not ELF.
+bool tm_elf_file_map(const char *path, struct tm_elf_file *file);
+void tm_elf_file_unmap(const struct tm_elf_file *file);
+// The operator new functions a shared library (@info, from its @file)
+// defines itself, as one built with -static-libstdc++ does: their ranges,
+// at most @max of them, sorted and joined, into @out; how many.  None if
+// the file is not the one loaded.
+size_t tm_library_operators(const struct tm_elf_file *file,
+			    const struct dl_phdr_info *info,
+			    struct tm_code_range *out, size_t max);
+// The C++ standard library's functions a shared library (@info, from its
+// @file) carries (template instances, and all of libstdc++ when it is
+// linked in): as offsets from its load bias, sorted and joined, in memory
+// from @allocate.  False if the file is not the one loaded, or @allocate
+// failed; a library without such functions is read, and has none.
 struct tm_library_functions {
 	struct tm_file_identity identity;
 	const struct tm_code_range *offsets;
 	size_t count;
 };
-bool tm_library_standard_functions(const struct dl_phdr_info *info,
+bool tm_library_standard_functions(const struct tm_elf_file *file,
+				   const struct dl_phdr_info *info,
 				   void *(*allocate)(size_t bytes),
 				   struct tm_library_functions *found);
 
@@ -172,7 +182,8 @@ bool tm_library_standard_functions(const struct dl_phdr_info *info,
 // libraries that are loaded, read from each file once (a library closed
 // and loaded again is not read again).  Under the module lock but
 // _contain, which any thread may call at any time.
-bool tm_library_wrappers_note(const struct dl_phdr_info *info);
+bool tm_library_wrappers_note(const struct dl_phdr_info *info,
+			      const struct tm_elf_file *file);
 void tm_library_wrappers_forget(uintptr_t bias);
 bool tm_library_wrappers_contain(uintptr_t pc);
 size_t tm_library_wrappers_memory(void);

@@ -148,18 +148,24 @@ static bool note_once(uintptr_t bias)
 // A library that is none of the runtime libraries may still carry the C++
 // runtime's operator new (linked with -static-libstdc++), where calls from
 // its own code reach it (its operators hidden, or no other definition in
-// the process): their ranges, from its file.  Only libraries with a path:
-// the vdso has no file.
-static bool read_library_operators(const struct dl_phdr_info *info)
+// the process): their ranges.  And it may carry the C++ standard library's
+// functions (library_wrappers.c).  Both come from its file, mapped once.
+// Only libraries with a path: the vdso has no file.
+static bool read_library_file(const struct dl_phdr_info *info)
 {
 	struct tm_code_range found[MAX_LIBRARY_OPERATORS];
+	struct tm_elf_file file;
 
-	if (!strchr(info->dlpi_name, '/'))
+	if (!strchr(info->dlpi_name, '/') ||
+	    !tm_elf_file_map(info->dlpi_name, &file))
 		return false;
-	size_t n = tm_library_operators(info, found, MAX_LIBRARY_OPERATORS);
+	size_t n =
+		tm_library_operators(&file, info, found, MAX_LIBRARY_OPERATORS);
 	for (size_t i = 0; i < n; i++)
 		add_range(found[i].start, found[i].end);
-	return n > 0;
+	bool functions = tm_library_wrappers_note(info, &file);
+	tm_elf_file_unmap(&file);
+	return n > 0 || functions;
 }
 
 bool tm_unwind_note_library(const struct dl_phdr_info *info)
@@ -171,10 +177,8 @@ bool tm_unwind_note_library(const struct dl_phdr_info *info)
 	if (!info->dlpi_name || !info->dlpi_name[0] ||
 	    !note_once(info->dlpi_addr))
 		return false;
-	// Both are read (|, not ||).
 	if (!is_wrapper_library(info->dlpi_name))
-		return read_library_operators(info) |
-		       tm_library_wrappers_note(info);
+		return read_library_file(info);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;

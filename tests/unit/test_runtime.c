@@ -1314,6 +1314,31 @@ static bool in_found(const struct tm_code_range *found, size_t n, void *pc)
 	return false;
 }
 
+// The runtime's readers of a library's file, each through a mapping of it
+// of its own, as the runtime maps it once for both.
+static size_t library_operators(const struct dl_phdr_info *info,
+				struct tm_code_range *found, size_t max)
+{
+	struct tm_elf_file file;
+
+	if (!tm_elf_file_map(info->dlpi_name, &file))
+		return 0;
+	size_t n = tm_library_operators(&file, info, found, max);
+	tm_elf_file_unmap(&file);
+	return n;
+}
+
+static bool note_library(const struct dl_phdr_info *info)
+{
+	struct tm_elf_file file;
+
+	if (!tm_elf_file_map(info->dlpi_name, &file))
+		return false;
+	bool noted = tm_library_wrappers_note(info, &file);
+	tm_elf_file_unmap(&file);
+	return noted;
+}
+
 // libstdc++ itself is a library with operator new in it (stripped: from
 // its dynamic symbols).  A file that is not the one loaded, or no file,
 // gives nothing.
@@ -1327,13 +1352,13 @@ static void test_library_operators(void **state)
 	assert_non_null(library);
 	void *plain = dlsym(library, "_Znwm"), *array = dlsym(library, "_Znam");
 	dlclose(library);
-	size_t n = tm_library_operators(&info, found, 16);
+	size_t n = library_operators(&info, found, 16);
 	assert_true(n >= 2 && n <= 16);
 	assert_true(in_found(found, n, plain));
 	assert_true(in_found(found, n, array));
 	for (size_t i = 1; i < n; i++)
 		assert_true(found[i - 1].end <= found[i].start);
-	assert_int_equal(tm_library_operators(&info, found, 1), 1);
+	assert_int_equal(library_operators(&info, found, 1), 1);
 
 	// The file at the name is another one (a newer version installed
 	// since): its program headers differ from those loaded.
@@ -1343,11 +1368,11 @@ static void test_library_operators(void **state)
 	headers[0].p_memsz++;
 	struct dl_phdr_info other = info;
 	other.dlpi_phdr = headers;
-	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+	assert_int_equal(library_operators(&other, found, 16), 0);
 
 	other = info;
 	other.dlpi_name = "/nonexistent/libstdc++.so.6";
-	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+	assert_int_equal(library_operators(&other, found, 16), 0);
 	// A FIFO at the name: nothing, at once.
 	char fifo[] = "/tmp/tm-test-fifo-XXXXXX";
 	int fd = mkstemp(fifo);
@@ -1356,7 +1381,7 @@ static void test_library_operators(void **state)
 	unlink(fifo);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	other.dlpi_name = fifo;
-	assert_int_equal(tm_library_operators(&other, found, 16), 0);
+	assert_int_equal(library_operators(&other, found, 16), 0);
 	unlink(fifo);
 }
 
@@ -1392,7 +1417,7 @@ static void test_library_standard_functions(void **state)
 
 	size_t before = tm_library_wrappers_memory();
 	assert_false(tm_library_wrappers_contain((uintptr_t)member));
-	assert_true(tm_library_wrappers_note(&info));
+	assert_true(note_library(&info));
 	size_t read = tm_library_wrappers_memory();
 	// Thousands of functions: an array of its own.
 	assert_true(read - before >= 32 * 1024);
@@ -1407,7 +1432,7 @@ static void test_library_standard_functions(void **state)
 
 	tm_library_wrappers_forget(info.dlpi_addr);
 	assert_false(tm_library_wrappers_contain((uintptr_t)member));
-	assert_true(tm_library_wrappers_note(&info));
+	assert_true(note_library(&info));
 	assert_true(tm_library_wrappers_contain((uintptr_t)member));
 	assert_int_equal(tm_library_wrappers_memory(), read);
 	tm_library_wrappers_forget(info.dlpi_addr);
@@ -1421,11 +1446,14 @@ static void test_library_standard_functions(void **state)
 	struct tm_library_functions found;
 	struct dl_phdr_info other = info;
 	other.dlpi_phdr = headers;
-	assert_false(tm_library_standard_functions(&other, failing_allocate,
-						   &found));
+	struct tm_elf_file file;
+	assert_true(tm_elf_file_map(other.dlpi_name, &file));
+	assert_false(tm_library_standard_functions(&file, &other,
+						   failing_allocate, &found));
+	tm_elf_file_unmap(&file);
 	assert_int_equal(found.count, 0);
 	other.dlpi_name = "/nonexistent/libstdc++.so.6";
-	assert_false(tm_library_wrappers_note(&other));
+	assert_false(note_library(&other));
 	assert_int_equal(tm_library_wrappers_memory(), read);
 }
 
@@ -1468,7 +1496,7 @@ static void test_library_standard_functions_threads(void **state)
 	dlclose(library);
 	struct dl_phdr_info stays = info;
 	stays.dlpi_addr += shift;
-	assert_true(tm_library_wrappers_note(&stays));
+	assert_true(note_library(&stays));
 
 	bool stop = false;
 	struct search_args args[2];
@@ -1482,7 +1510,7 @@ static void test_library_standard_functions_threads(void **state)
 				 0);
 	}
 	for (int i = 0; i < 20000; i++) {
-		assert_true(tm_library_wrappers_note(&info));
+		assert_true(note_library(&info));
 		tm_library_wrappers_forget(info.dlpi_addr);
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
