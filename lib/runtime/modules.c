@@ -200,11 +200,15 @@ static const char *mapped_file(uintptr_t addr, char *buf, size_t size)
 	return buf;
 }
 
-const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
+// *@checked tells whether the file's entry point was found to be the
+// program's.
+static const char *find_program_path(uintptr_t bias, char *buf, size_t size,
+				     bool *checked)
 {
 	uint64_t entry = getauxval(AT_ENTRY) - bias;
 	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 
+	*checked = true;
 	if (n > 0) {
 		buf[n] = '\0';
 		if (file_has_entry(buf, entry))
@@ -221,12 +225,44 @@ const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
 		if (path && file_has_entry(path, entry) && strlen(path) < size)
 			return memcpy(buf, path, strlen(path) + 1);
 	}
+	*checked = false;
 	if (n > 0)
 		return buf;
 	const char *path = absolute(names[1], other, sizeof(other));
 	if (!path || strlen(path) >= size)
 		return "";
 	return memcpy(buf, path, strlen(path) + 1);
+}
+
+// Each search reads /proc and opens the file (about 12 us here), and the
+// program's path is asked for by two readers as tracing starts: the file
+// found to be the program is kept for the life of the process (a fork runs
+// the same program; exec starts afresh).  Written once, by whoever claims
+// it first, and read only once it is whole.
+enum { PATH_UNKNOWN, PATH_WRITING, PATH_KEPT };
+static char program_path[TM_LAYOUT_MAX_PATH];
+static int program_path_state;
+
+const char *tm_main_program_path(uintptr_t bias, char *buf, size_t size)
+{
+	bool checked;
+
+	if (__atomic_load_n(&program_path_state, __ATOMIC_ACQUIRE) ==
+	    PATH_KEPT) {
+		size_t len = strlen(program_path);
+		return len < size ? memcpy(buf, program_path, len + 1) : "";
+	}
+	const char *path = find_program_path(bias, buf, size, &checked);
+	int unknown = PATH_UNKNOWN;
+	if (checked && path[0] && strlen(path) < sizeof(program_path) &&
+	    __atomic_compare_exchange_n(&program_path_state, &unknown,
+					PATH_WRITING, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED)) {
+		memcpy(program_path, path, strlen(path) + 1);
+		__atomic_store_n(&program_path_state, PATH_KEPT,
+				 __ATOMIC_RELEASE);
+	}
+	return path;
 }
 
 bool tm_object_span(const struct dl_phdr_info *info, uint32_t flags,
