@@ -17,7 +17,6 @@
 #include "runtime.h"
 
 #include <link.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #define MAX_FILES 1024
