@@ -22,32 +22,12 @@ static __thread struct cache_entry cache[CACHE_SIZE]
 	__attribute__((tls_model("initial-exec")));
 static __thread uint64_t cache_epoch __attribute__((tls_model("initial-exec")));
 
-static inline uint64_t mix(uint64_t h, uint64_t frame)
-{
-	h ^= frame;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ h >> 32;
-}
-
-// Every unwound stack is hashed here, and each step waits for the one
-// before: four chains, each over every fourth frame, run side by side.
 static uint32_t hash_frames(const uint64_t *frames, unsigned nframe,
 			    unsigned total_nframe)
 {
-	uint64_t a =
-		0x9e3779b97f4a7c15ULL ^ ((uint64_t)total_nframe << 16) ^ nframe;
-	uint64_t b = a + 1, c = a + 2, d = a + 3;
-	unsigned i = 0;
-
-	for (; i + 4 <= nframe; i += 4) {
-		a = mix(a, frames[i]);
-		b = mix(b, frames[i + 1]);
-		c = mix(c, frames[i + 2]);
-		d = mix(d, frames[i + 3]);
-	}
-	for (; i < nframe; i++)
-		a = mix(a, frames[i]);
-	uint64_t h = mix(mix(mix(a, b), c), d);
+	uint64_t h = tm_hash_words(
+		0x9e3779b97f4a7c15ULL ^ ((uint64_t)total_nframe << 16) ^ nframe,
+		frames, nframe);
 	// 0 and 1 are never valid references; keep hashes clear of meaning.
 	return (uint32_t)(h ^ (h >> 32));
 }

@@ -267,30 +267,6 @@ _Static_assert(TM_STACK_CACHE_UNWINDS_TO_STORE >= 2 &&
 		       TM_STACK_CACHE_UNWINDS_TO_STORE - 1 <= SEEN_COUNT_MASK,
 	       "the count fits its bits");
 
-// A hash of the stack @pcs (@count return addresses, hook slot @slot).
-// Each multiply waits for the one before it: over the 50 frames of a deep
-// stack, one chain of them was most of what an unwind that stores nothing
-// cost beside libunwind's walk.  Four chains, each over every fourth
-// frame, run side by side; the order of the frames still counts.
-static uint64_t stack_key(uintptr_t slot, void *const *pcs, unsigned count)
-{
-	uint64_t a = slot, b = slot + 1, c = slot + 2, d = slot + 3;
-	unsigned i = 0;
-
-	for (; i + 4 <= count; i += 4) {
-		a = tm_fibonacci_hash(a ^ (uintptr_t)pcs[i]);
-		b = tm_fibonacci_hash(b ^ (uintptr_t)pcs[i + 1]);
-		c = tm_fibonacci_hash(c ^ (uintptr_t)pcs[i + 2]);
-		d = tm_fibonacci_hash(d ^ (uintptr_t)pcs[i + 3]);
-	}
-	for (; i < count; i++)
-		a = tm_fibonacci_hash(a ^ (uintptr_t)pcs[i]);
-	uint64_t key = tm_fibonacci_hash(a ^ count);
-	key = tm_fibonacci_hash(key ^ b);
-	key = tm_fibonacci_hash(key ^ c);
-	return tm_fibonacci_hash(key ^ d);
-}
-
 // True if this thread has now unwound the stack @pcs (@count return
 // addresses, hook slot @slot) TM_STACK_CACHE_UNWINDS_TO_STORE times since
 // its seen[] word was last taken by another stack; otherwise counts this
@@ -299,7 +275,10 @@ static bool seen_enough(struct tm_stack_cache *c, uintptr_t slot,
 			void *const *pcs, unsigned count)
 {
 	_Static_assert(TM_SEEN_STACKS == 64, "six bits of hash");
-	uint64_t key = stack_key(slot, pcs, count) & ~SEEN_COUNT_MASK;
+	_Static_assert(sizeof(pcs[0]) == sizeof(uint64_t), "a pc is a word");
+	uint64_t key = tm_hash_words(tm_fibonacci_hash(slot) ^ count,
+				     (const uint64_t *)pcs, count) &
+		       ~SEEN_COUNT_MASK;
 	uint64_t *seen = &c->seen[key >> 58];
 	if ((*seen & ~SEEN_COUNT_MASK) != key) {
 		*seen = key; // unwound once

@@ -5,6 +5,7 @@
 
 #include "tm/tracemalloc.h"
 
+#include "prim.h"
 #include "region.h"
 #include "runtime.h"
 #include "stackcache.h"
@@ -1249,6 +1250,37 @@ static void run_coroutine_on(void *stack)
 	assert_int_equal(swapcontext(&here, &coroutine), 0);
 }
 
+// The hash of an unwound stack (the stack cache counts stacks by it, and
+// interning finds tracebacks by it) depends on every word, on where each
+// word is, on how many there are and on the seed.
+static void test_hash_words_sees_every_word(void **state)
+{
+	enum { WORDS = 11 };
+	uint64_t words[WORDS];
+
+	for (unsigned i = 0; i < WORDS; i++)
+		words[i] = 0x55d0c0a01000 + 0x40 * i;
+	for (unsigned count = 1; count <= WORDS; count++) {
+		uint64_t h = tm_hash_words(7, words, count);
+		assert_true(h != tm_hash_words(8, words, count));
+		assert_true(h != tm_hash_words(7, words, count - 1));
+		for (unsigned i = 0; i < count; i++) {
+			words[i] ^= 0x10;
+			assert_true(h != tm_hash_words(7, words, count));
+			words[i] ^= 0x10;
+		}
+		// Two words that trade places, in one chain or in two.
+		for (unsigned i = 0; i + 1 < count; i++) {
+			uint64_t w = words[i];
+			words[i] = words[i + 1];
+			words[i + 1] = w;
+			assert_true(h != tm_hash_words(7, words, count));
+			words[i + 1] = words[i];
+			words[i] = w;
+		}
+	}
+}
+
 // A coroutine whose stack is an array inside this thread's stack is cached
 // like any stack there; one on a mapped stack, or a signal handler on an
 // alternate stack, never is: the cache's loads must stay inside the
@@ -1606,6 +1638,7 @@ int main(void)
 						restart, stop),
 		cmocka_unit_test_setup_teardown(
 			test_stack_cache_checks_frame_pointers, restart, stop),
+		cmocka_unit_test(test_hash_words_sees_every_word),
 		cmocka_unit_test(test_library_operators),
 		cmocka_unit_test(test_library_standard_functions),
 		cmocka_unit_test(test_library_standard_functions_threads),
